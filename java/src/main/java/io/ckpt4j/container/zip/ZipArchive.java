@@ -1,0 +1,240 @@
+package io.ckpt4j.container.zip;
+
+import io.ckpt4j.CheckpointException;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A zip archive read by content and never trusted: the format {@code torch.save} writes (and
+ * Python's {@code zipfile}, and TorchScript).
+ *
+ * <p>{@link #open} reads only the end records, the central directory and each entry's local
+ * header, never entry data, and checks every length and offset against the file before using it.
+ * Duplicate names, encrypted entries, central and local headers that disagree, entries that
+ * overlap each other or the central directory, and conflicting zip64 records are refused with a
+ * {@link CheckpointException}.
+ *
+ * <p>Small records ({@code data.pkl}, {@code version}) are read with {@link #read}, which inflates
+ * if needed and checks size and CRC-32. Tensor storages are stored uncompressed; the tensor layer
+ * reads or maps them in place through {@link #channel()} at {@link ZipEntry#dataOffset()}, and can
+ * check their CRC with {@link #verifyCrc}.
+ *
+ * <p>An open archive is safe to use from several threads: it is immutable and reads with
+ * positional I/O.
+ */
+public final class ZipArchive implements AutoCloseable {
+  /** The largest entry {@link #read} returns: the largest array a JVM reliably allocates. */
+  public static final long MAX_IN_MEMORY_ENTRY = Integer.MAX_VALUE - 8;
+
+  private final Path path;
+  private final FileChannel channel;
+  private final long fileSize;
+  private final List<ZipEntry> entries;
+  private final Map<String, ZipEntry> byName;
+  private final byte[] comment;
+  private final boolean zip64;
+
+  private ZipArchive(
+      Path path,
+      FileChannel channel,
+      long fileSize,
+      List<ZipEntry> entries,
+      Map<String, ZipEntry> byName,
+      byte[] comment,
+      boolean zip64) {
+    this.path = path;
+    this.channel = channel;
+    this.fileSize = fileSize;
+    this.entries = entries;
+    this.byName = byName;
+    this.comment = comment;
+    this.zip64 = zip64;
+  }
+
+  /**
+   * Opens {@code file} and reads its directory.
+   *
+   * @throws CheckpointException if the file cannot be read or is not a well-formed zip archive
+   */
+  public static ZipArchive open(Path file) throws CheckpointException {
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      throw new CheckpointException("cannot open zip file " + file + ": " + e, e);
+    }
+    try {
+      return read(channel, file);
+    } catch (CheckpointException | RuntimeException | Error e) {
+      try {
+        channel.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private static ZipArchive read(FileChannel channel, Path file) throws CheckpointException {
+    try {
+      long fileSize = channel.size();
+      refuseSplitArchive(channel, file, fileSize);
+      EndRecord end = EndRecord.read(channel, file, fileSize);
+      if (end.centralDirectorySize() > CentralDirectory.MAX_CENTRAL_DIRECTORY_BYTES) {
+        throw new CheckpointException(
+            "zip file " + file + ": central directory of " + ByteSizes.format(end.centralDirectorySize())
+                + " is larger than the " + ByteSizes.format(CentralDirectory.MAX_CENTRAL_DIRECTORY_BYTES)
+                + " limit: corrupt archive, or far more entries than a checkpoint holds");
+      }
+      ByteBuffer directory =
+          ChannelReads.read(
+              channel, file, end.centralDirectoryOffset(), (int) end.centralDirectorySize(),
+              "the central directory");
+      List<CentralDirectory.Record> records = CentralDirectory.parse(directory, end, file);
+      Map<String, ZipEntry> byName = new HashMap<>(records.size() * 2);
+      List<ZipEntry> entries =
+          LocalHeader.resolve(channel, file, records, end.centralDirectoryOffset());
+      for (ZipEntry e : entries) {
+        if (byName.putIfAbsent(e.name(), e) != null) {
+          throw new CheckpointException(
+              "zip file " + file + ": two entries are named " + e.name()
+                  + " (a scanner-evasion trick: tools disagree on which one counts): refusing the"
+                  + " archive");
+        }
+      }
+      return new ZipArchive(
+          file, channel, fileSize, Collections.unmodifiableList(entries),
+          Collections.unmodifiableMap(byName), end.comment(), end.zip64());
+    } catch (IOException e) {
+      if (e instanceof CheckpointException) {
+        throw (CheckpointException) e;
+      }
+      throw new CheckpointException("cannot read zip file " + file + ": " + e, e);
+    } catch (ArithmeticException | IndexOutOfBoundsException | BufferUnderflowException e) {
+      // Backstop: every field is checked before use, so this means a check is missing.
+      throw new CheckpointException("zip file " + file + ": corrupt archive (" + e + ")", e);
+    }
+  }
+
+  /** Split and spanned archives start with a marker instead of a local header. */
+  private static void refuseSplitArchive(FileChannel channel, Path file, long fileSize)
+      throws CheckpointException {
+    if (fileSize < Integer.BYTES) {
+      return;
+    }
+    int marker = ChannelReads.read(channel, file, 0, Integer.BYTES, "the file signature").getInt(0);
+    if (marker == ZipFormat.SPLIT_MARKER_SIGNATURE
+        || marker == ZipFormat.SPANNED_MARKER_SIGNATURE) {
+      throw new CheckpointException(
+          "zip file " + file + ": starts with a split/spanned archive marker: split zip"
+              + " archives are not supported, join the parts into one zip file");
+    }
+  }
+
+  /** The file this archive was opened from. */
+  public Path path() {
+    return path;
+  }
+
+  /**
+   * The open channel, for positional reads or memory mapping of stored entries at {@link
+   * ZipEntry#dataOffset()}. It stays owned by this archive: do not close it or move its position.
+   */
+  public FileChannel channel() {
+    return channel;
+  }
+
+  /** The size of the file in bytes when it was opened. */
+  public long fileSize() {
+    return fileSize;
+  }
+
+  /** All entries, in central directory order. */
+  public List<ZipEntry> entries() {
+    return entries;
+  }
+
+  /** The entry with exactly this name. */
+  public Optional<ZipEntry> find(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /** The archive comment, raw bytes (empty if none). */
+  public byte[] comment() {
+    return comment.clone();
+  }
+
+  /** Whether the archive has zip64 end records. */
+  public boolean isZip64() {
+    return zip64;
+  }
+
+  /**
+   * Reads an entry's uncompressed bytes into memory, checking its size and CRC-32.
+   *
+   * @param maxBytes the most bytes the caller accepts; larger entries are refused before any
+   *     allocation
+   * @return a read-only buffer positioned at 0 with the entry's bytes
+   */
+  public ByteBuffer read(ZipEntry entry, long maxBytes) throws CheckpointException {
+    return read(entry, maxBytes, "an entry read into memory");
+  }
+
+  /**
+   * Like {@link #read(ZipEntry, long)}; {@code purpose} names the limit in the error, e.g.
+   * {@code "pickles"} gives "entry archive/data.pkl is 3 GiB, more than the 2 GiB limit for
+   * pickles".
+   */
+  public ByteBuffer read(ZipEntry entry, long maxBytes, String purpose) throws CheckpointException {
+    requireOwn(entry);
+    long limit = Math.min(maxBytes, MAX_IN_MEMORY_ENTRY);
+    if (entry.size() > limit) {
+      throw new CheckpointException(
+          "zip file " + path + ": entry " + entry.name() + " is " + ByteSizes.format(entry.size())
+              + ", more than the " + ByteSizes.format(limit) + " limit for " + purpose);
+    }
+    return EntryData.readAll(channel, path, entry);
+  }
+
+  /**
+   * Streams an entry's data and checks its size and CRC-32 without keeping it. Stored tensor
+   * data is not checked on the fast path (torch does not either); this is the slow, sure check.
+   */
+  public void verifyCrc(ZipEntry entry) throws CheckpointException {
+    requireOwn(entry);
+    EntryData.verify(channel, path, entry);
+  }
+
+  private void requireOwn(ZipEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    if (!entry.equals(byName.get(entry.name()))) {
+      throw new IllegalArgumentException(
+          "entry " + entry.name() + " does not belong to zip file " + path);
+    }
+  }
+
+  /** Closes the file. */
+  @Override
+  public void close() throws CheckpointException {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      throw new CheckpointException("cannot close zip file " + path + ": " + e, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ZipArchive[" + path + ", " + entries.size() + " entries]";
+  }
+}

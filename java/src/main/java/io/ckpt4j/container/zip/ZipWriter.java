@@ -1,0 +1,421 @@
+package io.ckpt4j.container.zip;
+
+import static io.ckpt4j.container.zip.ZipFormat.*;
+
+import io.ckpt4j.CheckpointException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.zip.CRC32;
+
+/**
+ * Writes a zip archive the way PyTorch 2.13's {@code PyTorchStreamWriter} lays it out: every entry
+ * stored (uncompressed), and a padding extra field in each local header (id "FB", filled with 'Z')
+ * so that every entry's data starts at a multiple of the alignment, 64 bytes by default. Python's
+ * {@code torch.load(..., mmap=True)} can then map the storages in place.
+ *
+ * <p>Sizes are known before each entry is written; the CRC-32 is computed while the data streams
+ * through and patched into the local header afterwards, so no data descriptor is needed and no
+ * second copy of the data is ever held. Zip64 fields and end records are written only when an
+ * offset, a size or the entry count needs them.
+ *
+ * <p>If an entry fails, the writer refuses further work; {@link #close()} then closes the file
+ * without a central directory, and the caller should delete it.
+ */
+public final class ZipWriter implements AutoCloseable {
+  /** PyTorch's {@code kFieldAlignment}: storage data starts at multiples of 64 bytes. */
+  public static final int DEFAULT_ALIGNMENT = 64;
+
+  /** The largest alignment accepted: one memory page on common systems. */
+  public static final int MAX_ALIGNMENT = 4096;
+
+  /** Bytes of a zip64 extra field holding both sizes, as a local header carries it. */
+  private static final int LOCAL_ZIP64_EXTRA_SIZE = EXTRA_HEADER_SIZE + 2 * Long.BYTES;
+
+  /** DOS date 1980-01-01 (day 1, month 1, year 0): a fixed stamp keeps output reproducible. */
+  private static final int DOS_DATE_1980_01_01 = (1 << 5) | 1;
+
+  private static final int DOS_TIME_MIDNIGHT = 0;
+
+  /** What the central directory needs to know about an entry already written. */
+  private record Written(byte[] nameBytes, int flags, ZipEntry entry) {}
+
+  private final FileChannel channel;
+  private final Path path;
+  private final int alignment;
+  private final boolean forceZip64;
+  private final List<Written> written = new ArrayList<>();
+  private final Set<String> names = new HashSet<>();
+  private long position;
+  private boolean finished;
+  private boolean failed;
+  private boolean closed;
+
+  private ZipWriter(FileChannel channel, Path path, int alignment, boolean forceZip64) {
+    this.channel = channel;
+    this.path = path;
+    this.alignment = alignment;
+    this.forceZip64 = forceZip64;
+  }
+
+  /** Creates (or truncates) {@code file} and writes entries aligned to 64 bytes. */
+  public static ZipWriter create(Path file) throws CheckpointException {
+    return create(file, DEFAULT_ALIGNMENT);
+  }
+
+  /**
+   * Creates (or truncates) {@code file}.
+   *
+   * @param alignment every entry's data starts at a multiple of this: a power of two from 1 (no
+   *     padding) to {@link #MAX_ALIGNMENT}
+   */
+  public static ZipWriter create(Path file, int alignment) throws CheckpointException {
+    return create(file, alignment, false);
+  }
+
+  /**
+   * As {@link #create(Path, int)}; with {@code forceZip64} every entry gets zip64 fields and the
+   * archive gets zip64 end records however small it is, so tests can check that other readers
+   * accept the zip64 layout without writing 4 GiB.
+   */
+  static ZipWriter create(Path file, int alignment, boolean forceZip64) throws CheckpointException {
+    if (alignment < 1 || alignment > MAX_ALIGNMENT || Integer.bitCount(alignment) != 1) {
+      throw new IllegalArgumentException(
+          "alignment must be a power of two from 1 to " + MAX_ALIGNMENT + ", got " + alignment);
+    }
+    try {
+      FileChannel channel =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE);
+      return new ZipWriter(channel, file, alignment, forceZip64);
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      throw new CheckpointException("cannot create zip file " + file + ": " + e, e);
+    }
+  }
+
+  /** Writes a small entry whose bytes are {@code data}'s remaining bytes (left unconsumed). */
+  public void writeEntry(String name, ByteBuffer data) throws CheckpointException {
+    ByteBuffer bytes = data.duplicate();
+    writeEntry(name, bytes.remaining(), out -> {
+      while (bytes.hasRemaining()) {
+        out.write(bytes);
+      }
+    });
+  }
+
+  /**
+   * Writes an entry of exactly {@code size} bytes produced by {@code body}.
+   *
+   * @throws IllegalArgumentException if the name is empty, too long or already written
+   * @throws IllegalStateException if the archive is finished or an earlier entry failed
+   * @throws CheckpointException if writing fails or the body writes a different number of bytes
+   */
+  public void writeEntry(String name, long size, EntryBody body) throws CheckpointException {
+    Objects.requireNonNull(body, "body");
+    requireWritable();
+    byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+    if (nameBytes.length == 0 || nameBytes.length > U16_SENTINEL) {
+      throw new IllegalArgumentException(
+          "zip entry names must be 1 to " + U16_SENTINEL + " UTF-8 bytes: " + name);
+    }
+    if (size < 0) {
+      throw new IllegalArgumentException("negative size " + size + " for zip entry " + name);
+    }
+    if (!names.add(name)) {
+      throw new IllegalArgumentException("zip entry " + name + " is already written to " + path);
+    }
+    boolean ascii = nameBytes.length == name.length();
+    int flags = ascii ? 0 : FLAG_UTF8;
+    long headerOffset = position;
+    boolean zip64Sizes = forceZip64 || size >= U32_SENTINEL;
+    try {
+      ByteBuffer header = localHeader(nameBytes, flags, size, zip64Sizes, headerOffset);
+      writeFully(header);
+      long dataOffset = position;
+      EntryChannel out = new EntryChannel(size, name);
+      body.writeTo(out);
+      out.close();
+      if (out.count != size) {
+        throw new CheckpointException(
+            "writing zip file " + path + ": entry " + name + " declared " + size
+                + " bytes but its body wrote " + out.count);
+      }
+      long crc = out.crc.getValue();
+      ByteBuffer crcField = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      crcField.putInt(0, (int) crc);
+      writeFullyAt(crcField, headerOffset + LOCAL_CRC);
+      written.add(
+          new Written(
+              nameBytes, flags,
+              new ZipEntry(name, METHOD_STORED, flags, size, size, crc, headerOffset, dataOffset)));
+    } catch (CheckpointException e) {
+      failed = true;
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw new CheckpointException(
+          "writing zip file " + path + ": entry " + name + " failed at byte " + position + ": "
+              + e, e);
+    }
+  }
+
+  /** The local header, including zip64 sizes if needed and the alignment padding field. */
+  private ByteBuffer localHeader(
+      byte[] name, int flags, long size, boolean zip64Sizes, long headerOffset) {
+    int zip64Length = zip64Sizes ? LOCAL_ZIP64_EXTRA_SIZE : 0;
+    int padding = 0;
+    int paddingField = 0;
+    if (alignment > 1) {
+      long unpaddedDataStart =
+          headerOffset + LOCAL_HEADER_SIZE + name.length + zip64Length + EXTRA_HEADER_SIZE;
+      padding = (int) Math.floorMod(-unpaddedDataStart, (long) alignment);
+      paddingField = EXTRA_HEADER_SIZE + padding;
+    }
+    int extraLength = zip64Length + paddingField;
+    ByteBuffer h =
+        ByteBuffer.allocate(LOCAL_HEADER_SIZE + name.length + extraLength)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    long size32 = zip64Sizes ? U32_SENTINEL : size;
+    h.putInt(LOCAL_HEADER_SIGNATURE)
+        .putShort((short) (zip64Sizes ? VERSION_ZIP64 : VERSION_DEFAULT))
+        .putShort((short) flags)
+        .putShort((short) METHOD_STORED)
+        .putShort((short) DOS_TIME_MIDNIGHT)
+        .putShort((short) DOS_DATE_1980_01_01)
+        .putInt(0) // CRC-32: patched once the data has streamed through
+        .putInt((int) size32) // compressed size
+        .putInt((int) size32) // uncompressed size
+        .putShort((short) name.length)
+        .putShort((short) extraLength)
+        .put(name);
+    if (zip64Sizes) {
+      h.putShort((short) ZIP64_EXTRA_ID)
+          .putShort((short) (2 * Long.BYTES))
+          .putLong(size) // original size
+          .putLong(size); // compressed size
+    }
+    if (paddingField > 0) {
+      h.putShort((short) TORCH_PADDING_EXTRA_ID).putShort((short) padding);
+      for (int i = 0; i < padding; i++) {
+        h.put(TORCH_PADDING_BYTE);
+      }
+    }
+    return h.flip();
+  }
+
+  /** The entries written so far, with their offsets, in order. */
+  public List<ZipEntry> entries() {
+    List<ZipEntry> entries = new ArrayList<>(written.size());
+    for (Written w : written) {
+      entries.add(w.entry());
+    }
+    return Collections.unmodifiableList(entries);
+  }
+
+  /** Writes the central directory and end records. Further entries are refused. */
+  public void finish() throws CheckpointException {
+    requireWritable();
+    try {
+      long cdOffset = position;
+      for (Written w : written) {
+        writeFully(centralHeader(w));
+      }
+      long cdSize = position - cdOffset;
+      long count = written.size();
+      boolean zip64End =
+          forceZip64 || count >= U16_SENTINEL || cdOffset >= U32_SENTINEL || cdSize >= U32_SENTINEL;
+      long eocdCount = count;
+      long eocdSize = cdSize;
+      long eocdOffset = cdOffset;
+      if (zip64End) {
+        long recordOffset = position;
+        writeFully(zip64EndRecord(count, cdSize, cdOffset));
+        writeFully(zip64Locator(recordOffset));
+        // Fields that do not fit (or all of them, when forced) point to the zip64 record.
+        eocdCount = forceZip64 || count >= U16_SENTINEL ? U16_SENTINEL : count;
+        eocdSize = forceZip64 || cdSize >= U32_SENTINEL ? U32_SENTINEL : cdSize;
+        eocdOffset = forceZip64 || cdOffset >= U32_SENTINEL ? U32_SENTINEL : cdOffset;
+      }
+      ByteBuffer eocd = ByteBuffer.allocate(EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+      eocd.putInt(EOCD_SIGNATURE)
+          .putShort((short) 0) // number of this disk
+          .putShort((short) 0) // disk where the central directory starts
+          .putShort((short) eocdCount) // entries on this disk
+          .putShort((short) eocdCount) // total entries
+          .putInt((int) eocdSize)
+          .putInt((int) eocdOffset)
+          .putShort((short) 0); // comment length
+      writeFully(eocd.flip());
+      finished = true;
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw new CheckpointException(
+          "writing zip file " + path + ": central directory failed at byte " + position + ": "
+              + e, e);
+    }
+  }
+
+  private ByteBuffer centralHeader(Written w) {
+    ZipEntry e = w.entry();
+    boolean zip64Size = forceZip64 || e.size() >= U32_SENTINEL;
+    boolean zip64Offset = forceZip64 || e.localHeaderOffset() >= U32_SENTINEL;
+    int zip64Fields = (zip64Size ? 2 : 0) + (zip64Offset ? 1 : 0);
+    int extraLength = zip64Fields == 0 ? 0 : EXTRA_HEADER_SIZE + zip64Fields * Long.BYTES;
+    int version = zip64Fields == 0 ? VERSION_DEFAULT : VERSION_ZIP64;
+    ByteBuffer h =
+        ByteBuffer.allocate(CENTRAL_HEADER_SIZE + w.nameBytes().length + extraLength)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    long size32 = zip64Size ? U32_SENTINEL : e.size();
+    long offset32 = zip64Offset ? U32_SENTINEL : e.localHeaderOffset();
+    h.putInt(CENTRAL_HEADER_SIGNATURE)
+        .putShort((short) version) // version made by (MS-DOS host)
+        .putShort((short) version) // version needed to extract
+        .putShort((short) w.flags())
+        .putShort((short) METHOD_STORED)
+        .putShort((short) DOS_TIME_MIDNIGHT)
+        .putShort((short) DOS_DATE_1980_01_01)
+        .putInt((int) e.crc32())
+        .putInt((int) size32) // compressed size
+        .putInt((int) size32) // uncompressed size
+        .putShort((short) w.nameBytes().length)
+        .putShort((short) extraLength)
+        .putShort((short) 0) // comment length
+        .putShort((short) 0) // disk number start
+        .putShort((short) 0) // internal attributes
+        .putInt(0) // external attributes
+        .putInt((int) offset32)
+        .put(w.nameBytes());
+    if (zip64Fields > 0) {
+      // APPNOTE 4.5.3: only the fields whose header value is the sentinel, in this order.
+      h.putShort((short) ZIP64_EXTRA_ID).putShort((short) (zip64Fields * Long.BYTES));
+      if (zip64Size) {
+        h.putLong(e.size()).putLong(e.compressedSize());
+      }
+      if (zip64Offset) {
+        h.putLong(e.localHeaderOffset());
+      }
+    }
+    return h.flip();
+  }
+
+  private static ByteBuffer zip64EndRecord(long count, long cdSize, long cdOffset) {
+    ByteBuffer r = ByteBuffer.allocate(ZIP64_EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    return r.putInt(ZIP64_EOCD_SIGNATURE)
+        .putLong(ZIP64_EOCD_SIZE - ZIP64_EOCD_LEADING_BYTES) // size of the rest of the record
+        .putShort((short) VERSION_ZIP64) // version made by
+        .putShort((short) VERSION_ZIP64) // version needed
+        .putInt(0) // number of this disk
+        .putInt(0) // disk where the central directory starts
+        .putLong(count) // entries on this disk
+        .putLong(count) // total entries
+        .putLong(cdSize)
+        .putLong(cdOffset)
+        .flip();
+  }
+
+  private static ByteBuffer zip64Locator(long recordOffset) {
+    ByteBuffer l = ByteBuffer.allocate(ZIP64_LOCATOR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    return l.putInt(ZIP64_LOCATOR_SIGNATURE)
+        .putInt(0) // disk with the zip64 end record
+        .putLong(recordOffset)
+        .putInt(1) // total number of disks
+        .flip();
+  }
+
+  /** Finishes the archive if it is complete, then closes the file. */
+  @Override
+  public void close() throws CheckpointException {
+    if (closed) {
+      return;
+    }
+    try {
+      if (!finished && !failed) {
+        finish();
+      }
+    } finally {
+      closed = true;
+      try {
+        channel.close();
+      } catch (IOException e) {
+        throw new CheckpointException("cannot close zip file " + path + ": " + e, e);
+      }
+    }
+  }
+
+  private void requireWritable() {
+    if (closed || finished) {
+      throw new IllegalStateException("zip file " + path + " is already finished");
+    }
+    if (failed) {
+      throw new IllegalStateException(
+          "zip file " + path + " is incomplete because an earlier write failed");
+    }
+  }
+
+  private void writeFully(ByteBuffer buffer) throws IOException {
+    while (buffer.hasRemaining()) {
+      position += channel.write(buffer);
+    }
+  }
+
+  private void writeFullyAt(ByteBuffer buffer, long at) throws IOException {
+    long to = at;
+    while (buffer.hasRemaining()) {
+      to += channel.write(buffer, to);
+    }
+  }
+
+  /** Passes an entry's bytes to the file, counting them and updating the CRC-32. */
+  private final class EntryChannel implements WritableByteChannel {
+    private final long size;
+    private final String name;
+    private final CRC32 crc = new CRC32();
+    private long count;
+    private boolean open = true;
+
+    EntryChannel(long size, String name) {
+      this.size = size;
+      this.name = name;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      if (!open) {
+        throw new IOException("the body of zip entry " + name + " wrote after returning");
+      }
+      int n = src.remaining();
+      if (n > size - count) {
+        throw new IOException(
+            "the body of zip entry " + name + " wrote more than its declared " + size + " bytes");
+      }
+      crc.update(src.duplicate());
+      writeFully(src);
+      count += n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open;
+    }
+
+    @Override
+    public void close() {
+      open = false;
+    }
+  }
+}
