@@ -1,0 +1,85 @@
+package io.ckpt4j.pickle;
+
+import io.ckpt4j.CheckpointException;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * The unpickler's calls into caller code — the {@link GlobalResolver}, {@link PyCallable}s,
+ * {@link PyBuildable}s, {@link PyAppendable}s and the {@link PersistentLoader} — with their
+ * failures reported at the current opcode, and refused globals worded by the
+ * {@link PickleRefusal} in the options.
+ */
+final class CallerCode {
+  private final PickleInput in;
+  private final PickleOptions options;
+  /** The global each resolved object came from, to name callables in messages. */
+  private final Map<Object, String> globalNames = new IdentityHashMap<>();
+
+  CallerCode(PickleInput in, PickleOptions options) {
+    this.in = in;
+    this.options = options;
+  }
+
+  /** The resolver's value for a global, after Python 2 names are mapped to Python 3 ones. */
+  Object resolve(String rawModule, String rawName) throws CheckpointException {
+    String[] mapped = Py2Names.map(rawModule, rawName);
+    String module = mapped[0];
+    String name = mapped[1];
+    Object value;
+    try {
+      value = options.resolver().resolve(module, name);
+    } catch (UnsupportedGlobalException e) {
+      throw refusal(module, name, e);
+    } catch (CheckpointException | RuntimeException e) {
+      String global = PyTypes.printable(module + "." + name);
+      throw in.error("global '" + global + "': " + e.getMessage(), e);
+    }
+    if (value != null) {
+      globalNames.putIfAbsent(value, PyTypes.printable(module + "." + name));
+    }
+    return value;
+  }
+
+  private UnsupportedGlobalException refusal(String module, String name, Throwable cause) {
+    String where = in.where() + " at byte " + in.opStart();
+    return new UnsupportedGlobalException(module, name,
+        options.refusal().message(PyTypes.printable(module + "." + name), where), cause);
+  }
+
+  /** The global a resolver value came from, or its type, for messages. */
+  String describe(Object value) {
+    String name = globalNames.get(value);
+    return name != null ? name : PyTypes.describe(value);
+  }
+
+  /** A call into caller code. */
+  @FunctionalInterface
+  interface Call {
+    Object run() throws CheckpointException;
+  }
+
+  /**
+   * Runs {@code body}, turning its failures into errors at the current opcode that name
+   * {@code who}; a refused global inside is reworded by the refusal policy.
+   */
+  Object call(String who, Call body) throws CheckpointException {
+    try {
+      return body.run();
+    } catch (UnsupportedGlobalException e) {
+      throw refusal(e.module(), e.name(), e);
+    } catch (CheckpointException e) {
+      throw in.error(who + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw in.error(who + " failed: " + PyTypes.printable(e.toString()), e);
+    }
+  }
+
+  /** {@code f} as a callable, or an error naming {@code role} (the opcode). */
+  PyCallable callable(Object f, String role) throws CheckpointException {
+    if (!(f instanceof PyCallable)) {
+      throw in.error(role + " needs an allowed callable or class, not " + describe(f));
+    }
+    return (PyCallable) f;
+  }
+}

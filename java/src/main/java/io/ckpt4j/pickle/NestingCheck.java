@@ -1,0 +1,156 @@
+package io.ckpt4j.pickle;
+
+import io.ckpt4j.CheckpointException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Checks, without recursion, that an unpickled value nests containers at most a given depth, so
+ * that code walking it recursively cannot overflow its stack; and refuses values that contain
+ * themselves unless cycles are allowed.
+ *
+ * <p>Containers are lists, tuples, dicts, sets and {@link PyObject}s (whose arguments, keyword
+ * arguments, state, list items and dict items each count as one more level, as do a
+ * {@link PyOrderedDict}'s attributes); a scalar or opaque
+ * resolver object is depth 0, a container 1 + its deepest element. Shared containers are measured
+ * once (the walk keeps each one's height), so the check is linear in the size of the value even
+ * when sharing makes the tree exponentially large. With cycles allowed, a reference back to a
+ * container being walked is not followed.
+ */
+final class NestingCheck {
+  private static final int IN_PROGRESS = -1;
+
+  private NestingCheck() {}
+
+  static void check(Object root, int maxDepth, boolean allowCycles, String where)
+      throws CheckpointException {
+    if (!isContainer(root)) {
+      return;
+    }
+    IdentityHashMap<Object, Integer> heights = new IdentityHashMap<>();
+    ArrayDeque<Frame> path = new ArrayDeque<>();
+    heights.put(root, IN_PROGRESS);
+    path.push(new Frame(root));
+    checkDepth(1, maxDepth, where);
+    while (!path.isEmpty()) {
+      Frame frame = path.peek();
+      if (frame.children.hasNext()) {
+        Object child = frame.children.next();
+        if (!isContainer(child)) {
+          continue;
+        }
+        if (child instanceof PyTuple && ((PyTuple) child).isFlat()) {
+          int height = ((PyTuple) child).depth(); // exact, and nothing inside can change
+          frame.deepestChild = Math.max(frame.deepestChild, height);
+          checkDepth(path.size() + height, maxDepth, where);
+          continue;
+        }
+        Integer height = heights.get(child);
+        if (height == null) {
+          heights.put(child, IN_PROGRESS);
+          path.push(new Frame(child));
+          checkDepth(path.size(), maxDepth, where);
+        } else if (height == IN_PROGRESS) {
+          if (!allowCycles) {
+            throw new CheckpointException("the unpickled value in " + where
+                + " contains itself (a " + PyTypes.describe(child) + " reached again inside"
+                + " itself, at depth " + path.size() + "): ckpt4j refuses cyclic values unless"
+                + " PickleOptions.allowCycles(true) is set");
+          }
+        } else {
+          frame.deepestChild = Math.max(frame.deepestChild, height);
+          checkDepth(path.size() + height, maxDepth, where);
+        }
+      } else {
+        path.pop();
+        int height = frame.deepestChild + 1;
+        heights.put(frame.node, height);
+        Frame parent = path.peek();
+        if (parent != null) {
+          parent.deepestChild = Math.max(parent.deepestChild, height);
+        }
+      }
+    }
+  }
+
+  private static void checkDepth(int depth, int maxDepth, String where) throws CheckpointException {
+    if (depth > maxDepth) {
+      throw new CheckpointException("the unpickled value in " + where + " nests containers more"
+          + " than " + maxDepth + " deep (PickleLimits.maxNestingDepth); raise the limit if the"
+          + " file is trusted and the reader's stack can take it");
+    }
+  }
+
+  static boolean isContainer(Object value) {
+    return value instanceof Collection || value instanceof Map || value instanceof PyObject;
+  }
+
+  /** A container being walked and how far its walk has come. */
+  private static final class Frame {
+    final Object node;
+    final Iterator<?> children;
+    int deepestChild;
+
+    Frame(Object node) {
+      this.node = node;
+      this.children = childrenOf(node);
+    }
+  }
+
+  private static Iterator<?> childrenOf(Object node) {
+    if (node instanceof Collection) {
+      return ((Collection<?>) node).iterator();
+    }
+    if (node instanceof PyOrderedDict) {
+      // The items, then the attributes BUILD gave (a state dict's _metadata).
+      Iterator<?> items = new KeysAndValues(((Map<?, ?>) node).entrySet().iterator());
+      Iterator<?> attributes = List.of(((PyOrderedDict) node).attributes()).iterator();
+      return Stream.concat(stream(items), stream(attributes)).iterator();
+    }
+    if (node instanceof Map) {
+      return new KeysAndValues(((Map<?, ?>) node).entrySet().iterator());
+    }
+    PyObject object = (PyObject) node;
+    return Arrays.asList(object.args(), object.kwargs(), object.state(),
+        object.mutableListItems(), object.mutableDictItems()).iterator();
+  }
+
+  private static Stream<Object> stream(Iterator<?> it) {
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
+  }
+
+  /** A map's keys and values, alternating. */
+  private static final class KeysAndValues implements Iterator<Object> {
+    private final Iterator<? extends Map.Entry<?, ?>> entries;
+    private Map.Entry<?, ?> pending;
+
+    KeysAndValues(Iterator<? extends Map.Entry<?, ?>> entries) {
+      this.entries = entries;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return pending != null || entries.hasNext();
+    }
+
+    @Override
+    public Object next() {
+      if (pending != null) {
+        Object value = pending.getValue();
+        pending = null;
+        return value;
+      }
+      pending = entries.next();
+      return pending.getKey();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.ckpt4j.pickle;
+
+import io.ckpt4j.CheckpointException;
+
+/**
+ * A refused Python global. A {@link GlobalResolver} throws it to say "not mine": a chain built
+ * with {@link GlobalResolver#orElse} then asks the next resolver, and when the last one refuses
+ * too the unpickler rethrows it with a message from the {@link PickleRefusal} in its options,
+ * naming the global and where it was found.
+ */
+public class UnsupportedGlobalException extends CheckpointException {
+  private static final long serialVersionUID = 1L;
+
+  private final String module;
+  private final String name;
+
+  /** A refusal of {@code module.name} with a plain message; the unpickler words the final one. */
+  public UnsupportedGlobalException(String module, String name) {
+    this(module, name, "unsupported global '" + module + "." + name + "'");
+  }
+
+  /** A refusal of {@code module.name} with the given one-line message. */
+  public UnsupportedGlobalException(String module, String name, String message) {
+    super(message);
+    this.module = module;
+    this.name = name;
+  }
+
+  /** A refusal of {@code module.name} with the given one-line message and cause. */
+  public UnsupportedGlobalException(String module, String name, String message, Throwable cause) {
+    super(message, cause);
+    this.module = module;
+    this.name = name;
+  }
+
+  /** The refused global's module, e.g. {@code "os"}. */
+  public String module() {
+    return module;
+  }
+
+  /** The refused global's name, e.g. {@code "system"}. */
+  public String name() {
+    return name;
+  }
+
+  /** {@code module + "." + name}. */
+  public String qualifiedName() {
+    return module + "." + name;
+  }
+}
