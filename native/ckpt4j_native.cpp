@@ -2,13 +2,13 @@
 #include "ckpt4j_native.h"
 
 #include <ATen/ATen.h>
-#include <c10/core/CPUAllocator.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,9 +22,11 @@ namespace ckpt4j {
 namespace {
 
 // Reads below this size stay on the calling thread; above it they are split across threads.
-constexpr int64_t kParallelReadThreshold = int64_t{32} << 20;
+constexpr int64_t kParallelReadThreshold = int64_t{16} << 20;
 // The largest single pread request (Linux caps one read at about 2 GiB anyway).
 constexpr int64_t kMaxReadChunk = int64_t{1} << 30;
+// Transparent huge page size on x86-64: blocks are rounded up to it so the kernel can use them.
+constexpr int64_t kHugePage = int64_t{2} << 20;
 constexpr int32_t kMaxThreads = 64;
 
 void set_error(char* err, int64_t err_len, const std::string& message) {
@@ -51,13 +53,42 @@ class Fd {
   int fd_;
 };
 
-// Checks [offset, offset + nbytes) against the file's size; returns an error text or "".
-std::string check_range(int fd, const char* path, int64_t offset, int64_t nbytes) {
+// One mapping (anonymous memory or a file range) that tensors share; unmapped with the last one.
+class Block {
+ public:
+  Block(void* base, size_t length) : base_(base), length_(length) {}
+  ~Block() { ::munmap(base_, length_); }
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+  char* base() const { return static_cast<char*>(base_); }
+
+ private:
+  void* base_;
+  size_t length_;
+};
+
+// Opens `path` and checks the file range and every slice; returns "" or an error text.
+std::string open_checked(const char* path, int64_t offset, int64_t length,
+                         const int64_t* slice_offsets, const int64_t* slice_lengths,
+                         int64_t count, int* fd_out) {
+  *fd_out = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (*fd_out < 0) return errno_text("cannot open", path);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_text("cannot stat", path);
-  if (offset < 0 || nbytes < 0 || offset > st.st_size || nbytes > st.st_size - offset) {
-    return "byte range [" + std::to_string(offset) + ", +" + std::to_string(nbytes) +
+  if (::fstat(*fd_out, &st) != 0) return errno_text("cannot stat", path);
+  if (offset < 0 || length < 0 || offset > st.st_size || length > st.st_size - offset) {
+    return "byte range [" + std::to_string(offset) + ", +" + std::to_string(length) +
            ") lies outside " + path + " (" + std::to_string(st.st_size) + " bytes)";
+  }
+  if (count < 0 || (count > 0 && (slice_offsets == nullptr || slice_lengths == nullptr))) {
+    return "bad slice list";
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    if (slice_offsets[i] < 0 || slice_lengths[i] < 0 || slice_offsets[i] > length ||
+        slice_lengths[i] > length - slice_offsets[i]) {
+      return "slice " + std::to_string(i) + " [" + std::to_string(slice_offsets[i]) + ", +" +
+             std::to_string(slice_lengths[i]) + ") lies outside its block of " +
+             std::to_string(length) + " bytes";
+    }
   }
   return "";
 }
@@ -79,115 +110,122 @@ std::string pread_fully(int fd, const char* path, char* dst, int64_t offset, int
   return "";
 }
 
-// The deleter context of a mapped storage: the whole page-aligned mapping.
-struct Mapping {
-  void* base;
-  size_t length;
-};
+// Reads [offset, +length) into dst with up to `threads` threads, each in its own slice.
+std::string parallel_read(int fd, const char* path, char* dst, int64_t offset, int64_t length,
+                          int32_t threads) {
+  const int32_t workers =
+      length < kParallelReadThreshold ? 1 : std::clamp<int32_t>(threads, 1, kMaxThreads);
+  if (workers == 1) return pread_fully(fd, path, dst, offset, length);
+  int64_t slice = (length + workers - 1) / workers;
+  slice = (slice + kHugePage - 1) / kHugePage * kHugePage;
+  std::vector<std::string> errors(static_cast<size_t>(workers));
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(workers));
+  for (int32_t w = 0; w < workers; ++w) {
+    const int64_t begin = std::min(length, w * slice);
+    const int64_t count = std::min(length - begin, slice);
+    pool.emplace_back([&errors, fd, path, dst, offset, w, begin, count] {
+      errors[static_cast<size_t>(w)] = pread_fully(fd, path, dst + begin, offset + begin, count);
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) {
+    if (!e.empty()) return e;
+  }
+  return "";
+}
 
-void unmap(void* context) {
-  auto* mapping = static_cast<Mapping*>(context);
-  ::munmap(mapping->base, mapping->length);
-  delete mapping;
+// Appends one uint8 tensor per slice of `block`, starting at `data`; each holds the block alive.
+void append_slices(const std::shared_ptr<Block>& block, char* data, const int64_t* slice_offsets,
+                   const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out) {
+  out->reserve(out->size() + static_cast<size_t>(count));
+  const auto options = at::TensorOptions().dtype(at::kByte);
+  for (int64_t i = 0; i < count; ++i) {
+    out->push_back(at::from_blob(data + slice_offsets[i], {slice_lengths[i]},
+                                 [block](void*) {}, options));
+  }
 }
 
 }  // namespace
 
-at::Tensor read_storage(const char* path, int64_t offset, int64_t nbytes, int32_t threads,
-                        char* err, int64_t err_len) {
+bool read_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
+                const int64_t* slice_lengths, int64_t count, int32_t threads,
+                std::vector<torch::Tensor>* out, char* err, int64_t err_len) {
   try {
-    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      set_error(err, err_len, errno_text("cannot open", path));
-      return at::Tensor();
+    int raw_fd = -1;
+    const std::string bad =
+        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
+    Fd fd(raw_fd);
+    if (!bad.empty()) {
+      set_error(err, err_len, bad);
+      return false;
     }
-    const std::string range_error = check_range(fd.get(), path, offset, nbytes);
-    if (!range_error.empty()) {
-      set_error(err, err_len, range_error);
-      return at::Tensor();
+    if (length == 0) {  // nothing to read or map: every slice is empty
+      for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
+      return true;
     }
-    at::Tensor out = at::empty({nbytes}, at::TensorOptions().dtype(at::kByte));
-    char* dst = static_cast<char*>(out.data_ptr());
-    const int32_t workers =
-        nbytes < kParallelReadThreshold ? 1 : std::clamp<int32_t>(threads, 1, kMaxThreads);
-    if (workers == 1) {
-      const std::string e = pread_fully(fd.get(), path, dst, offset, nbytes);
-      if (!e.empty()) {
-        set_error(err, err_len, e);
-        return at::Tensor();
-      }
-      return out;
+    const size_t rounded = static_cast<size_t>(
+        std::max<int64_t>(kHugePage, (length + kHugePage - 1) / kHugePage * kHugePage));
+    void* base = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    if (base == MAP_FAILED) {
+      set_error(err, err_len, "cannot allocate " + std::to_string(length) + " bytes for " +
+                                  path + ": " + std::strerror(errno));
+      return false;
     }
-    // Split into equal page-multiple slices; each worker reads its own slice in place.
-    const int64_t page = ::sysconf(_SC_PAGESIZE);
-    int64_t slice = (nbytes + workers - 1) / workers;
-    slice = (slice + page - 1) / page * page;
-    std::vector<std::string> errors(static_cast<size_t>(workers));
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(workers));
-    for (int32_t w = 0; w < workers; ++w) {
-      const int64_t begin = std::min(nbytes, w * slice);
-      const int64_t count = std::min(nbytes - begin, slice);
-      pool.emplace_back([&, w, begin, count] {
-        errors[static_cast<size_t>(w)] = pread_fully(fd.get(), path, dst + begin, offset + begin, count);
-      });
+    auto block = std::make_shared<Block>(base, rounded);
+    ::madvise(base, rounded, MADV_HUGEPAGE);  // advice only: fine if the kernel declines
+    const std::string e = parallel_read(fd.get(), path, block->base(), offset, length, threads);
+    if (!e.empty()) {
+      set_error(err, err_len, e);
+      return false;
     }
-    for (auto& t : pool) t.join();
-    for (const auto& e : errors) {
-      if (!e.empty()) {
-        set_error(err, err_len, e);
-        return at::Tensor();
-      }
-    }
-    return out;
+    append_slices(block, block->base(), slice_offsets, slice_lengths, count, out);
+    return true;
   } catch (const std::exception& e) {
-    set_error(err, err_len, std::string("read_storage failed: ") + e.what());
+    set_error(err, err_len, std::string("read_block failed: ") + e.what());
   } catch (...) {
-    set_error(err, err_len, "read_storage failed with an unknown C++ exception");
+    set_error(err, err_len, "read_block failed with an unknown C++ exception");
   }
-  return at::Tensor();
+  return false;
 }
 
-at::Tensor map_storage(const char* path, int64_t offset, int64_t nbytes, char* err,
-                       int64_t err_len) {
+bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
+               const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out,
+               char* err, int64_t err_len) {
   try {
-    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      set_error(err, err_len, errno_text("cannot open", path));
-      return at::Tensor();
+    int raw_fd = -1;
+    const std::string bad =
+        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
+    Fd fd(raw_fd);
+    if (!bad.empty()) {
+      set_error(err, err_len, bad);
+      return false;
     }
-    const std::string range_error = check_range(fd.get(), path, offset, nbytes);
-    if (!range_error.empty()) {
-      set_error(err, err_len, range_error);
-      return at::Tensor();
+    if (length == 0) {  // nothing to read or map: every slice is empty
+      for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
+      return true;
     }
-    if (nbytes == 0) return at::empty({0}, at::TensorOptions().dtype(at::kByte));
     // mmap needs a page-aligned file offset: map from the page that holds `offset`.
     const int64_t page = ::sysconf(_SC_PAGESIZE);
     const int64_t aligned = offset / page * page;
     const int64_t lead = offset - aligned;
-    const size_t length = static_cast<size_t>(lead + nbytes);
-    void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(),
+    const size_t mapped = static_cast<size_t>(lead + length);
+    void* base = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(),
                         static_cast<off_t>(aligned));
     if (base == MAP_FAILED) {
       set_error(err, err_len, errno_text("cannot mmap", path));
-      return at::Tensor();
+      return false;
     }
-    auto* mapping = new Mapping{base, length};
-    void* data = static_cast<char*>(base) + lead;
-    try {
-      return at::from_blob(data, {nbytes}, [mapping](void*) { unmap(mapping); },
-                           at::TensorOptions().dtype(at::kByte));
-    } catch (...) {
-      unmap(mapping);
-      throw;
-    }
+    auto block = std::make_shared<Block>(base, mapped);
+    append_slices(block, block->base() + lead, slice_offsets, slice_lengths, count, out);
+    return true;
   } catch (const std::exception& e) {
-    set_error(err, err_len, std::string("map_storage failed: ") + e.what());
+    set_error(err, err_len, std::string("map_block failed: ") + e.what());
   } catch (...) {
-    set_error(err, err_len, "map_storage failed with an unknown C++ exception");
+    set_error(err, err_len, "map_block failed with an unknown C++ exception");
   }
-  return at::Tensor();
+  return false;
 }
 
 }  // namespace ckpt4j

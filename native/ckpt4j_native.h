@@ -1,27 +1,35 @@
 // ckpt4j native layer: what LibTorch's C++ API can do and the JavaCPP presets do not expose.
 //
-// Every function here is exception-free at the boundary: failures come back as an undefined tensor
-// (or a false/negative result) plus a message written into the caller's `err` buffer. No C++
-// exception crosses into Java. Code stays device-generic (c10::Device, tensor.to): the CPU torch
-// wheel that provides our headers has no CUDA headers.
+// Every function here is exception-free at the boundary: failures come back as `false` plus a
+// message written into the caller's `err` buffer. No C++ exception crosses into Java. Code stays
+// device-generic: the CPU torch wheel that provides our headers has no CUDA headers.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+
 #include <cstdint>
+#include <vector>
+
+// The presets name std::vector<at::Tensor> as std::vector<torch::Tensor> (TensorVector).
+namespace torch {
+using at::Tensor;
+}  // namespace torch
 
 namespace ckpt4j {
 
-// Reads `nbytes` bytes at `offset` of the file at `path` into a new uint8 CPU tensor of shape
-// {nbytes}, using positioned reads straight into the tensor's memory (no intermediate copy).
-// Large reads are split over up to `threads` threads. On failure: undefined tensor, message in err.
-at::Tensor read_storage(const char* path, int64_t offset, int64_t nbytes, int32_t threads,
-                        char* err, int64_t err_len);
+// Reads the file range [offset, offset + length) of `path` into ONE block of fresh memory (backed
+// by transparent huge pages where the kernel allows, so a multi-GiB load is not dominated by page
+// faults), with positioned reads split over up to `threads` threads, and appends to `out` one
+// uint8 CPU tensor per slice: slice i is the bytes [slice_offsets[i], + slice_lengths[i]) of the
+// block. The slices share the block; it is freed when the last tensor over it is.
+bool read_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
+                const int64_t* slice_lengths, int64_t count, int32_t threads,
+                std::vector<torch::Tensor>* out, char* err, int64_t err_len);
 
-// Maps `nbytes` bytes at `offset` of the file at `path` copy-on-write (MAP_PRIVATE, like Python's
-// torch.load(mmap=True)) and returns a uint8 CPU tensor over them. The tensor's storage owns the
-// mapping: munmap runs when the last tensor that shares the storage is freed. Writes to the tensor
-// never reach the file. On failure: undefined tensor, message in err.
-at::Tensor map_storage(const char* path, int64_t offset, int64_t nbytes, char* err,
-                       int64_t err_len);
+// Maps the same range copy-on-write (MAP_PRIVATE, as Python's torch.load(mmap=True)) instead:
+// no byte is read until a tensor touches it, and writes to the tensors never reach the file.
+bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
+               const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out,
+               char* err, int64_t err_len);
 
 }  // namespace ckpt4j

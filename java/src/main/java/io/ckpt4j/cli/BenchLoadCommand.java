@@ -1,0 +1,61 @@
+package io.ckpt4j.cli;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.tensor.TensorRef;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code ckpt4j bench-load FILE...}: times loading each file eagerly (every storage read, every
+ * tensor built), lazily (opened, no tensor bytes read, no tensors built) and mapped (lazy, then
+ * every tensor built over its mapped storage: what torch.load(mmap=True) returns), best of N runs
+ * in one warm JVM, one line per file and mode: {@code <file> <mode> <seconds>}. The benchmark
+ * script tests/bench/load.sh runs it beside Python's torch.load and prints the ratios.
+ */
+@Command(name = "bench-load", hidden = true, description = "Time checkpoint loads (benchmark).")
+final class BenchLoadCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE") List<Path> files;
+
+  @Option(names = "--runs", defaultValue = "5") int runs;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws CheckpointException {
+    PrintWriter out = spec.commandLine().getOut();
+    for (Path file : files) {
+      out.printf("%s eager %.4f%n", file, best(file, false, true));
+      out.printf("%s lazy %.4f%n", file, best(file, true, false));
+      out.printf("%s mapped %.4f%n", file, best(file, true, true));
+      out.flush();
+    }
+    return 0;
+  }
+
+  private double best(Path file, boolean lazy, boolean buildTensors) throws CheckpointException {
+    LoadOptions options = LoadOptions.defaults().mapLocation("cpu").mmap(lazy);
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, options)) {
+        if (buildTensors) {
+          // torch.load returns tensors: build each one (eager: storages were read by load();
+          // lazy: each storage is mapped now, its bytes still unread).
+          for (TensorRef ref : ckpt.tensorRefs()) ckpt.tensor(ref);
+        }
+        best = Math.min(best, (System.nanoTime() - start) / 1e9);
+      }
+    }
+    return best;
+  }
+}

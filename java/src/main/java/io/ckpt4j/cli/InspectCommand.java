@@ -1,0 +1,67 @@
+package io.ckpt4j.cli;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.Format;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.tensor.MapLocation;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code ckpt4j inspect [--json] FILE}: what a checkpoint holds, without loading it anywhere. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+    description = "List a checkpoint's keys, dtypes, shapes, saved devices and sizes.")
+final class InspectCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE", description = "a .pt/.pth/.pkl/.bin/.ckpt/.safetensors file")
+  Path file;
+
+  @Option(names = "--json", description = "print one JSON document (format + one entry per leaf)")
+  boolean json;
+
+  @Option(names = "--allow-global", paramLabel = "MODULE.NAME",
+      description = "read this Python class as an inert object instead of refusing it")
+  List<String> allowGlobals = List.of();
+
+  @Option(names = "--inert-objects",
+      description = "read every unknown Python class as an inert object (nothing is run)")
+  boolean inertObjects;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws CheckpointException {
+    // Tensor bytes are mapped (not read) and only to hash them; nothing goes to a device.
+    LoadOptions options = LoadOptions.defaults().mmap(true).mapLocation(MapLocation.to("cpu"))
+        .allowGlobals(allowGlobals.toArray(String[]::new)).inertObjects(inertObjects);
+    PrintWriter out = spec.commandLine().getOut();
+    Format format = CheckpointLoader.detect(file);
+    if (format == Format.TORCHSCRIPT || format == Format.LIBTORCH) {
+      // Archives hold code: report what they are, read nothing else.
+      if (json) {
+        out.println(InspectJson.toJson(InspectJson.archiveDocument(format)));
+      } else {
+        out.printf("%s  (%s archive)%n", file, format.jsonName());
+        out.println(CheckpointLoader.archiveNote(file));
+      }
+      out.flush();
+      return 0;
+    }
+    try (LoadedCheckpoint checkpoint = CheckpointLoader.load(file, options)) {
+      if (json) {
+        out.println(InspectJson.toJson(InspectJson.document(checkpoint)));
+      } else {
+        InspectText.print(checkpoint, out);
+      }
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,84 @@
+package io.ckpt4j.cli;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.PythonTypes;
+import io.ckpt4j.tensor.TensorRef;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The human form of {@code inspect}: one line per leaf, then totals and the key prefix. */
+final class InspectText {
+  /** Prefixes Python leaves on state-dict keys, and what leaves them. */
+  private static final Map<String, String> KNOWN_PREFIXES = Map.of(
+      "module.", "nn.DataParallel / DistributedDataParallel",
+      "_orig_mod.", "torch.compile");
+
+  private InspectText() {}
+
+  static void print(LoadedCheckpoint checkpoint, PrintWriter out) throws CheckpointException {
+    long[] totals = new long[2];
+    Map<String, Integer> prefixes = new LinkedHashMap<>();
+    int[] keyed = new int[1];
+    out.printf("%s  (%s format)%n", checkpoint.path(), checkpoint.format().jsonName());
+    TreeWalker.walk(checkpoint.root(), new TreeWalker.Visitor() {
+      @Override
+      public void leaf(List<Object> path, Object value) {
+        String name = name(path);
+        if (value instanceof TensorRef t) {
+          totals[0]++;
+          totals[1] += t.nbytes();
+          out.printf("  %-48s %-10s %-20s %-8s %s%s%n", name, t.dtype().pythonName(),
+              Arrays.toString(t.shape()), t.savedLocation(), bytes(t.nbytes()),
+              t.isParameter() ? "  Parameter" + (t.requiresGrad() ? "" : " (no grad)") : "");
+          if (!path.isEmpty() && path.get(path.size() - 1) instanceof String key) {
+            keyed[0]++;
+            for (String prefix : KNOWN_PREFIXES.keySet()) {
+              if (key.startsWith(prefix)) prefixes.merge(prefix, 1, Integer::sum);
+            }
+          }
+        } else {
+          out.printf("  %-48s %s%n", name, describe(value));
+        }
+      }
+
+      @Override
+      public void empty(List<Object> path, String type) {
+        out.printf("  %-48s empty %s%n", name(path), type);
+      }
+    });
+    out.printf("%d tensors, %s%n", totals[0], bytes(totals[1]));
+    for (Map.Entry<String, Integer> e : prefixes.entrySet()) {
+      out.printf("%d of %d tensor keys start with '%s' (saved through %s)%n", e.getValue(),
+          keyed[0], e.getKey(), KNOWN_PREFIXES.get(e.getKey()));
+    }
+  }
+
+  private static String name(List<Object> path) {
+    if (path.isEmpty()) return "(root)";
+    StringBuilder sb = new StringBuilder();
+    for (Object k : path) {
+      if (k instanceof Long i) sb.append('[').append(i).append(']');
+      else sb.append(sb.length() == 0 ? "" : "/").append(k);
+    }
+    return sb.toString();
+  }
+
+  private static String describe(Object value) {
+    String type = PythonTypes.name(value);
+    String text = String.valueOf(value);
+    if (value instanceof String s) text = "'" + s + "'";
+    if (text.length() > 60) text = text.substring(0, 57) + "...";
+    return type + " " + text;
+  }
+
+  static String bytes(long n) {
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return String.format("%.1f KiB", n / 1024.0);
+    if (n < 1024L * 1024 * 1024) return String.format("%.1f MiB", n / (1024.0 * 1024));
+    return String.format("%.2f GiB", n / (1024.0 * 1024 * 1024));
+  }
+}

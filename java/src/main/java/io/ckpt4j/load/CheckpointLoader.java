@@ -1,0 +1,89 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.pickle.GlobalResolver;
+import io.ckpt4j.tensor.TensorMaterializer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Opens any checkpoint by its content (the extension means nothing: .pt .pth .pkl .bin .ckpt are
+ * all the same thing) and hands it to the reader for its format.
+ */
+public final class CheckpointLoader {
+  private CheckpointLoader() {}
+
+  /** torch.load: reads {@code file} as {@code options} say. */
+  public static LoadedCheckpoint load(Path file, LoadOptions options) throws CheckpointException {
+    Loaded loaded = read(file, options);
+    TensorMaterializer materializer = new TensorMaterializer(loaded.storages(),
+        options.mapLocation(),
+        options.mmap() ? TensorMaterializer.Mode.MMAP : TensorMaterializer.Mode.READ,
+        options.readThreads());
+    LoadedCheckpoint checkpoint = new LoadedCheckpoint(file, loaded, materializer);
+    if (!options.mmap()) {
+      try {
+        checkpoint.preloadAll();
+      } catch (CheckpointException e) {
+        checkpoint.close();
+        throw e;
+      }
+    }
+    return checkpoint;
+  }
+
+  /** The format of {@code file}, from its first bytes. */
+  public static Format detect(Path file) throws CheckpointException {
+    try (FileChannel channel = open(file)) {
+      return FormatSniffer.sniff(file, channel);
+    } catch (IOException e) {
+      throw wrap(file, e);
+    }
+  }
+
+  /** What ckpt4j says about a TorchScript or LibTorch archive (why it reads no data from it). */
+  public static String archiveNote(Path file) throws CheckpointException {
+    return ZipCheckpointReader.archiveRefusal(file);
+  }
+
+  /** Parses the file's structure (no tensor bytes read). */
+  static Loaded read(Path file, LoadOptions options) throws CheckpointException {
+    GlobalResolver resolver = CheckpointGlobals.resolver(options);
+    try (FileChannel channel = open(file)) {
+      Format format = FormatSniffer.sniff(file, channel);
+      return switch (format) {
+        case ZIP -> ZipCheckpointReader.read(file, resolver);
+        case LEGACY -> LegacyReader.read(file, channel, resolver);
+        case SAFETENSORS -> SafetensorsLoader.read(file);
+        case TORCHSCRIPT, LIBTORCH ->
+            throw new CheckpointException(ZipCheckpointReader.archiveRefusal(file));
+      };
+    } catch (IOException e) {
+      throw wrap(file, e);
+    }
+  }
+
+  private static FileChannel open(Path file) throws IOException {
+    return FileChannel.open(file, StandardOpenOption.READ);
+  }
+
+  private static CheckpointException wrap(Path file, IOException e) {
+    if (e instanceof CheckpointException c) return c;
+    if (e instanceof NoSuchFileException) {
+      return new CheckpointException("no such file: " + file, e);
+    }
+    return new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+  }
+
+  static ByteBuffer head(FileChannel channel, int max) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(max, channel.size()));
+    while (buf.hasRemaining() && channel.read(buf, buf.position()) > 0) {
+      // keep reading until the head is full or the file ends
+    }
+    return buf.flip();
+  }
+}

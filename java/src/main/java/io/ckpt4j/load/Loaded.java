@@ -1,0 +1,12 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.tensor.StorageRef;
+import java.util.Collection;
+import java.util.List;
+
+/** What a container reader found: the format, the object tree, and its root storages. */
+record Loaded(Format format, Object root, List<StorageRef> storages) {
+  Loaded(Format format, Object root, Collection<StorageRef> storages) {
+    this(format, root, List.copyOf(storages));
+  }
+}

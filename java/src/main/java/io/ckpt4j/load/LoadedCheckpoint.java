@@ -1,0 +1,115 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.tensor.StorageRef;
+import io.ckpt4j.tensor.TensorMaterializer;
+import io.ckpt4j.tensor.TensorRef;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A loaded checkpoint: the object tree Python's torch.load would return — dicts ({@code
+ * LinkedHashMap}, {@link io.ckpt4j.pickle.PyOrderedDict}), lists, {@link
+ * io.ckpt4j.pickle.PyTuple}s, scalars and {@link TensorRef} leaves — and the LibTorch tensors
+ * behind those leaves.
+ *
+ * <p>Owns the native tensors it hands out: {@link #close()} releases them (take your own
+ * reference with {@code new Tensor(t)} to keep one longer). Closing twice is harmless.
+ */
+public final class LoadedCheckpoint implements AutoCloseable {
+  private final Path path;
+  private final Format format;
+  private final Object root;
+  private final List<StorageRef> storages;
+  private final TensorMaterializer materializer;
+  private final Map<StorageRef, TensorRef> wholeStorages = new IdentityHashMap<>();
+
+  LoadedCheckpoint(Path path, Loaded loaded, TensorMaterializer materializer) {
+    this.path = path;
+    this.format = loaded.format();
+    this.root = loaded.root();
+    this.storages = loaded.storages();
+    this.materializer = materializer;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public Format format() {
+    return format;
+  }
+
+  /** The object tree, as torch.load returns it (tensors as {@link TensorRef} leaves). */
+  public Object root() {
+    return root;
+  }
+
+  /** The root storages, in the order the file names them. */
+  public List<StorageRef> storages() {
+    return storages;
+  }
+
+  /** The LibTorch tensor behind {@code ref}, on its {@code map_location} device. */
+  public Tensor tensor(TensorRef ref) throws CheckpointException {
+    return materializer.tensor(ref);
+  }
+
+  /** A 1-d tensor over all of {@code storage} (for bare storages a legacy pickle may hold). */
+  public TensorRef wholeStorage(StorageRef storage) throws CheckpointException {
+    TensorRef whole = wholeStorages.get(storage);
+    if (whole == null) {
+      io.ckpt4j.tensor.DType dtype =
+          storage.dtype() == null ? io.ckpt4j.tensor.DType.UINT8 : storage.dtype();
+      whole = TensorRef.create(storage, dtype, 0, new long[] {storage.nbytes() / dtype.itemSize()},
+          new long[] {1}, false, "storage " + storage.key());
+      wholeStorages.put(storage, whole);
+    }
+    return whole;
+  }
+
+  /** The device a storage saved at {@code savedLocation} loads on under this load's map_location. */
+  public String targetLocation(String savedLocation) {
+    return materializer.targetLocation(savedLocation);
+  }
+
+  /** Every tensor leaf of the tree, depth first, each once. */
+  public List<TensorRef> tensorRefs() {
+    List<TensorRef> out = new ArrayList<>();
+    collect(root, out, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
+    return out;
+  }
+
+  private static void collect(Object value, List<TensorRef> out, Set<Object> seen) {
+    if (value instanceof TensorRef t) {
+      if (seen.add(t)) out.add(t);
+    } else if (value instanceof Map<?, ?> m) {
+      if (!seen.add(m)) return;
+      for (Object v : m.values()) collect(v, out, seen);
+    } else if (value instanceof List<?> l) {
+      if (!seen.add(l)) return;
+      for (Object v : l) collect(v, out, seen);
+    } else if (value instanceof io.ckpt4j.pickle.PyObject o) {
+      if (!seen.add(o)) return;
+      collect(o.args(), out, seen);
+      collect(o.state(), out, seen);
+      collect(o.listItems(), out, seen);
+      collect(o.dictItems(), out, seen);
+    }
+  }
+
+  /** Reads every storage now (eager load), in parallel. */
+  void preloadAll() throws CheckpointException {
+    materializer.preloadAll();
+  }
+
+  @Override
+  public void close() {
+    materializer.close();
+  }
+}

@@ -1,0 +1,53 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.container.safetensors.SafetensorsEntry;
+import io.ckpt4j.container.safetensors.SafetensorsHeader;
+import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.StorageRef;
+import io.ckpt4j.tensor.TensorRef;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A safetensors file as {@code safetensors.torch.load_file} gives it: name → contiguous CPU
+ * tensor, in header order, each over its own byte range of the file (read or mapped in place).
+ */
+final class SafetensorsLoader {
+  private static final String CPU = "cpu";
+
+  private SafetensorsLoader() {}
+
+  static Loaded read(Path file) throws CheckpointException {
+    SafetensorsHeader header = SafetensorsHeader.read(file);
+    Map<Object, Object> tensors = new LinkedHashMap<>();
+    List<StorageRef> storages = new ArrayList<>();
+    for (SafetensorsEntry e : header.entries()) {
+      String where = file + ":" + e.name();
+      DType dtype = DType.fromSafetensorsCode(e.dtype().name()).orElseThrow(() ->
+          new CheckpointException("tensor " + where + " has safetensors dtype " + e.dtype()
+              + ", which LibTorch 2.13 cannot hold"));
+      long[] shape = e.shape();
+      StorageRef storage = StorageRef.of(e.name(), dtype, CPU, e.numel(), where);
+      storage.bind(new StorageRef.FileRange(file, e.begin()));
+      storages.add(storage);
+      tensors.put(e.name(), TensorRef.create(storage, dtype, 0, shape, contiguousStrides(shape),
+          false, where));
+    }
+    return new Loaded(Format.SAFETENSORS, tensors, storages);
+  }
+
+  /** Row-major strides for {@code shape} (sizes were checked against the data by the header). */
+  static long[] contiguousStrides(long[] shape) {
+    long[] stride = new long[shape.length];
+    long s = 1;
+    for (int d = shape.length - 1; d >= 0; d--) {
+      stride[d] = s;
+      s *= Math.max(shape[d], 1);
+    }
+    return stride;
+  }
+}

@@ -1,0 +1,94 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.container.zip.TorchZip;
+import io.ckpt4j.container.zip.ZipArchive;
+import io.ckpt4j.container.zip.ZipEntry;
+import io.ckpt4j.container.zip.ZipKind;
+import io.ckpt4j.pickle.GlobalResolver;
+import io.ckpt4j.tensor.StorageRef;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * torch.save's zip format: {@code <root>/data.pkl} (the object, with storages as persistent ids)
+ * and {@code <root>/data/<key>} (each storage's raw bytes, stored uncompressed — 64-byte aligned
+ * by torch >= 1.6 — so they are read or mapped in place).
+ */
+final class ZipCheckpointReader {
+  /** A data.pkl larger than this is not a checkpoint anyone wrote (tensors live outside it). */
+  static final long MAX_PICKLE_BYTES = 1L << 30;
+
+  private ZipCheckpointReader() {}
+
+  /**
+   * zip (torch.save), torchscript (code inside), or libtorch (an old model.json archive with
+   * parameters and no code: LibTorch C++'s torch::save); an error naming what any other zip is.
+   */
+  static Format classify(Path file) throws CheckpointException {
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      TorchZip torch = TorchZip.inspect(zip);
+      return switch (torch.kind()) {
+        case TORCHSCRIPT -> Format.TORCHSCRIPT;
+        case OLD_MODEL_JSON -> hasCode(torch) ? Format.TORCHSCRIPT : Format.LIBTORCH;
+        default -> {
+          torch.requireTorchSave();
+          yield Format.ZIP;
+        }
+      };
+    }
+  }
+
+  /** Why an archive is not loadable as data; names an old model.json archive's age. */
+  static String archiveRefusal(Path file) throws CheckpointException {
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      TorchZip torch = TorchZip.inspect(zip);
+      if (torch.kind() == ZipKind.OLD_MODEL_JSON) {
+        try {
+          torch.requireTorchSave();
+        } catch (CheckpointException e) {
+          return e.getMessage();
+        }
+      }
+      return file + " is a " + (hasCode(torch) ? "TorchScript" : "LibTorch C++") + " archive:"
+          + " it holds code, which the safe reader never loads";
+    }
+  }
+
+  private static boolean hasCode(TorchZip torch) {
+    for (String name : torch.recordNames()) {
+      if (name.startsWith("code/")) return true;
+    }
+    return false;
+  }
+
+  static Loaded read(Path file, GlobalResolver resolver) throws CheckpointException {
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      TorchZip torch = TorchZip.inspect(zip).requireTorchSave();
+      torch.byteOrder();
+      ZipEntry pickle = torch.requireRecord(TorchZip.DATA_PKL);
+      String where = file + ":" + pickle.name();
+      ByteBuffer pkl = zip.read(pickle, MAX_PICKLE_BYTES, "the pickle");
+      StorageTable storages = new StorageTable(where);
+      Object value = Pickles.load(pkl, resolver, storages::resolve, where);
+      for (StorageRef ref : storages.roots().values()) bind(torch, ref, file);
+      return new Loaded(Format.ZIP, value, storages.roots().values());
+    }
+  }
+
+  /** Binds storage {@code key} to {@code <root>/data/<key>}: in place when stored. */
+  private static void bind(TorchZip torch, StorageRef ref, Path file) throws CheckpointException {
+    ZipEntry entry = torch.storage(ref.key());
+    if (entry.size() != ref.nbytes()) {
+      throw new CheckpointException("storage " + ref.key() + " declares " + ref.nbytes()
+          + " bytes but " + file + ":" + entry.name() + " holds " + entry.size()
+          + ": corrupt checkpoint");
+    }
+    if (entry.isStored()) {
+      ref.bind(new StorageRef.FileRange(file, entry.dataOffset()));
+    } else {
+      ref.bind(new StorageRef.InMemory(
+          torch.archive().read(entry, ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")));
+    }
+  }
+}

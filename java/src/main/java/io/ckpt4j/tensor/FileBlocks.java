@@ -1,0 +1,119 @@
+package io.ckpt4j.tensor;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.nativeio.NativeStorage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * Groups file-backed storages into blocks — runs of storages that lie close together in one
+ * file, as torch.save lays them out — so that one native call reads (or maps) a whole block and
+ * hands back one tensor per storage, all sharing the block's memory.
+ *
+ * <p>One block per file is the common case: a zip checkpoint's storages sit back to back, 64-byte
+ * aligned, with only small zip headers between them. A gap larger than {@link #MAX_GAP} starts a
+ * new block, so unrelated bytes are never read.
+ */
+final class FileBlocks {
+  /** The most unused bytes one block may span between two storages. */
+  static final long MAX_GAP = 1L << 20;
+  private static final int ERROR_BUFFER_BYTES = 1024;
+
+  /** A run of storages of one file: the byte range and the storages in it. */
+  record Block(Path file, long offset, long length, List<StorageRef> storages) {}
+
+  private final List<Block> blocks = new ArrayList<>();
+  private final Map<StorageRef, Block> blockOf = new IdentityHashMap<>();
+
+  /** Plans blocks for every file-backed root storage among {@code roots}. */
+  FileBlocks(List<StorageRef> roots) {
+    Map<Path, List<StorageRef>> byFile = new LinkedHashMap<>();
+    for (StorageRef root : roots) {
+      if (root.source() instanceof StorageRef.FileRange range) {
+        byFile.computeIfAbsent(range.file(), f -> new ArrayList<>()).add(root);
+      }
+    }
+    for (Map.Entry<Path, List<StorageRef>> e : byFile.entrySet()) {
+      List<StorageRef> sorted = new ArrayList<>(e.getValue());
+      sorted.sort(Comparator.comparingLong(FileBlocks::offset));
+      List<StorageRef> run = new ArrayList<>();
+      long start = 0;
+      long end = 0;
+      for (StorageRef s : sorted) {
+        if (!run.isEmpty() && offset(s) - end > MAX_GAP) {
+          add(new Block(e.getKey(), start, end - start, run));
+          run = new ArrayList<>();
+        }
+        if (run.isEmpty()) start = offset(s);
+        run.add(s);
+        end = Math.max(end, offset(s) + s.nbytes());
+      }
+      if (!run.isEmpty()) add(new Block(e.getKey(), start, end - start, run));
+    }
+  }
+
+  private void add(Block block) {
+    blocks.add(block);
+    for (StorageRef s : block.storages()) blockOf.put(s, block);
+  }
+
+  private static long offset(StorageRef s) {
+    return ((StorageRef.FileRange) s.source()).offset();
+  }
+
+  List<Block> blocks() {
+    return blocks;
+  }
+
+  /** The block that holds {@code root}, or null when its bytes are not in a file. */
+  Block blockOf(StorageRef root) {
+    return blockOf.get(root);
+  }
+
+  /**
+   * Reads ({@code map} false) or maps one block: one uint8 CPU tensor per storage, in the block's
+   * order. The caller owns the tensors.
+   */
+  static List<Tensor> load(Block block, boolean map, int threads) throws CheckpointException {
+    int n = block.storages().size();
+    long[] offsets = new long[n];
+    long[] lengths = new long[n];
+    for (int i = 0; i < n; i++) {
+      StorageRef s = block.storages().get(i);
+      offsets[i] = offset(s) - block.offset();
+      lengths[i] = s.nbytes();
+    }
+    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    try (TensorVector out = new TensorVector()) {
+      String path = block.file().toString();
+      boolean ok = map
+          ? NativeStorage.map_block(path, block.offset(), block.length(), offsets, lengths, n, out,
+              err, err.length)
+          : NativeStorage.read_block(path, block.offset(), block.length(), offsets, lengths, n,
+              threads, out, err, err.length);
+      if (!ok) {
+        throw new CheckpointException("cannot " + (map ? "map" : "read") + " the storages of "
+            + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
+            + block.length()) + "): " + cString(err));
+      }
+      List<Tensor> tensors = new ArrayList<>(n);
+      // Copies of the handles (the vector and its elements die with this block).
+      for (int i = 0; i < n; i++) tensors.add(new Tensor(out.get(i)));
+      return tensors;
+    }
+  }
+
+  private static String cString(byte[] err) {
+    int n = 0;
+    while (n < err.length && err[n] != 0) n++;
+    return new String(err, 0, n, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Load benchmark: ckpt4j (eager, lazy) beside Python torch.load (mmap False, True), in one run.
+# Usage: tests/bench/load.sh [DATA_DIR]   (default target/bench; files are made once, 2.3 GB)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+data=${1:-$root/target/bench}
+py=$root/.venv/bin/python
+[ -x "$py" ] || bash "$root/tests/python/venv.sh" "$root/.venv"
+"$py" "$root/tests/bench/make_bench_files.py" "$data"
+files=("$data/big.pt" "$data/resnet152.pt")
+cat "${files[@]}" > /dev/null   # warm page cache, as the Python baselines were measured
+j=$("$root/ckpt4j" bench-load "${files[@]}")
+p=$("$py" "$root/tests/bench/torch_load.py" "${files[@]}")
+python3 - "$j" "$p" <<'PY'
+import sys
+def parse(text):
+    out = {}
+    for line in text.strip().splitlines():
+        path, mode, secs = line.rsplit(" ", 2)
+        out[(path.rsplit("/", 1)[-1], mode)] = float(secs)
+    return out
+j, p = parse(sys.argv[1]), parse(sys.argv[2])
+print(f"{'file':<14} {'ckpt4j eager':>13} {'torch eager':>12} {'speedup':>8}   {'ckpt4j lazy':>12} {'ckpt4j mapped':>14} {'torch mmap':>11} {'ratio':>7}")
+for f in sorted({k[0] for k in j}):
+    je, jl, jm = j[(f, 'eager')], j[(f, 'lazy')], j[(f, 'mapped')]
+    pe, pm = p[(f, 'eager')], p[(f, 'mmap')]
+    print(f"{f:<14} {je:>12.4f}s {pe:>11.4f}s {pe/je:>7.2f}x   {jl:>11.4f}s {jm:>13.4f}s {pm:>10.4f}s {pm/jm:>6.2f}x")
+print("speedup = torch eager / ckpt4j eager (aim >= 3x)")
+print("ratio = torch mmap=True / ckpt4j mapped (open + every tensor built over mapped storage; aim >= 1x)")
+print("ckpt4j lazy = open only: pickle parsed, no tensor bytes touched")
+PY

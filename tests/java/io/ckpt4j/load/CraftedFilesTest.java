@@ -1,0 +1,61 @@
+package io.ckpt4j.load;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.TestData;
+import io.ckpt4j.tensor.TensorRef;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Checkpoints with one field made wrong (tests/python/make_crafted.py): shapes, offsets and
+ * strides past their storage, overflowing sizes, records too short or missing, truncated legacy
+ * storages. Where torch 2.13 refuses a file, ckpt4j must too — with one CheckpointException of
+ * one line, eager and lazy, never another exception or a crash.
+ */
+class CraftedFilesTest {
+  @TestFactory
+  Stream<DynamicTest> refusedLikeTorch() throws IOException {
+    Path dir = TestData.dir("crafted");
+    JsonNode index = new ObjectMapper().readTree(dir.resolve("index.json").toFile());
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode c : index.get("cases")) {
+      Path file = dir.resolve(c.get("file").asText());
+      boolean torchRefuses = !c.get("torch_error").isNull();
+      boolean refuse = torchRefuses || c.has("ckpt4j_stricter");
+      tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
+        for (boolean mmap : new boolean[] {false, true}) {
+          LoadOptions options = LoadOptions.defaults().mapLocation("cpu").mmap(mmap);
+          if (refuse) {
+            CheckpointException e = assertThrows(CheckpointException.class,
+                () -> loadAll(file, options), c.get("what").asText());
+            assertNotNull(e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+          } else {
+            loadAll(file, options);
+          }
+        }
+      }));
+    }
+    assertTrue(tests.size() >= 16);
+    return tests.stream();
+  }
+
+  /** Loads and builds every tensor (so lazy mode reaches its storages too). */
+  static void loadAll(Path file, LoadOptions options) throws CheckpointException {
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, options)) {
+      for (TensorRef ref : ckpt.tensorRefs()) ckpt.tensor(ref);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+"""Writes crafted, malformed checkpoints — each one a real torch.save layout with ONE field made
+wrong — and what torch 2.13's own torch.load says about each (it must refuse them too, or the
+case documents where ckpt4j is stricter).
+
+    python3 tests/python/make_crafted.py OUTDIR
+
+OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error"}]}. The Java tests check that
+ckpt4j refuses every file with one CheckpointException (one line), never another exception.
+"""
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+import zipfile
+from collections import OrderedDict
+
+import torch
+
+ROOT = "archive"
+
+
+class FakeStorage:
+    """Stands for a storage in the pickle; persistent_id turns it into torch's tuple."""
+
+    def __init__(self, storage_type, key, location, numel):
+        self.pid = ("storage", storage_type, key, location, numel)
+
+
+class FakeTensor:
+    """Pickles as torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, tuple(size), tuple(stride), False, OrderedDict())
+
+    def __reduce_ex__(self, protocol):
+        return (torch._utils._rebuild_tensor_v2, self.args)
+
+
+class Pickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.pid if isinstance(obj, FakeStorage) else None
+
+
+def pickle_bytes(obj):
+    buf = io.BytesIO()
+    Pickler(buf, protocol=2).dump(obj)
+    return buf.getvalue()
+
+
+def write_zip(path, obj, storages, extra=None):
+    """A torch.save-style zip: data.pkl, data/<key> records, version, byteorder."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(ROOT + "/data.pkl", pickle_bytes(obj))
+        z.writestr(ROOT + "/byteorder", "little")
+        for key, data in storages.items():
+            z.writestr(ROOT + "/data/" + key, data)
+        z.writestr(ROOT + "/version", "3\n")
+        for name, data in (extra or {}).items():
+            z.writestr(ROOT + "/" + name, data)
+
+
+def float_storage(n, key="0"):
+    return FakeStorage(torch.FloatStorage, key, "cpu", n)
+
+
+def floats(n):
+    return struct.pack("<%df" % n, *[float(i) for i in range(n)])
+
+
+def cases():
+    s4 = float_storage(4)
+    yield "shape_past_storage", "size [100] over a 4-element storage", \
+        {"w": FakeTensor(s4, 0, [100], [1])}, {"0": floats(4)}
+    yield "offset_past_storage", "storage offset 3 + size [2] over 4 elements", \
+        {"w": FakeTensor(s4, 3, [2], [1])}, {"0": floats(4)}
+    yield "stride_past_storage", "size [2, 2], strides [3, 1] over 4 elements", \
+        {"w": FakeTensor(s4, 0, [2, 2], [3, 1])}, {"0": floats(4)}
+    yield "negative_size", "size [-1]", {"w": FakeTensor(s4, 0, [-1], [1])}, {"0": floats(4)}
+    yield "negative_stride", "stride [-1]", {"w": FakeTensor(s4, 0, [4], [-1])}, {"0": floats(4)}
+    yield "negative_offset", "storage offset -1", \
+        {"w": FakeTensor(s4, -1, [1], [1])}, {"0": floats(4)}
+    yield "numel_overflow", "sizes whose product overflows int64", \
+        {"w": FakeTensor(s4, 0, [2**40, 2**40], [1, 1])}, {"0": floats(4)}
+    yield "extent_overflow", "a stride that overflows int64", \
+        {"w": FakeTensor(s4, 0, [3], [2**62])}, {"0": floats(4)}
+    huge = float_storage(2**61)
+    yield "storage_numel_huge", "a storage that declares 2**61 floats (numel x 4 overflows)", \
+        {"w": FakeTensor(huge, 0, [1], [1])}, {"0": floats(4)}
+    s1000 = float_storage(1000)
+    yield "storage_longer_than_record", "a storage of 1000 floats over a 16-byte record", \
+        {"w": FakeTensor(s1000, 0, [4], [1])}, {"0": floats(4)}
+    yield "storage_record_missing", "data.pkl names storage 7, the zip has no data/7", \
+        {"w": FakeTensor(float_storage(4, "7"), 0, [4], [1])}, {"0": floats(4)}
+    yield "storage_two_dtypes", "one storage key named as FloatStorage and as LongStorage", \
+        {"a": FakeTensor(s4, 0, [4], [1]),
+         "b": FakeTensor(FakeStorage(torch.LongStorage, "0", "cpu", 2), 0, [2], [1])}, \
+        {"0": floats(4)}
+    yield "bad_location", "a storage saved on an unknown device 'quantum:0'", \
+        {"w": FakeTensor(FakeStorage(torch.FloatStorage, "0", "quantum:0", 4), 0, [4], [1])}, \
+        {"0": floats(4)}
+    yield "not_a_storage_pid", "a persistent id that is not ('storage', ...)", \
+        {"w": FakeTensor(FakeStorage(torch.FloatStorage, "0", "cpu", 4), 0, [4], [1])}, \
+        {"0": floats(4)}
+
+
+# Files torch 2.13 loads but ckpt4j refuses on purpose, and why.
+STRICTER = {
+    "storage_two_dtypes": "torch keeps the first dtype it saw for the key and reinterprets the"
+                          " second tensor's bytes; torch.save never writes such a file",
+}
+
+
+def torch_verdict(path):
+    try:
+        torch.load(path, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 - we record whatever torch says
+        return "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[0][:300])
+    return None
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    index = []
+    for name, what, obj, storages in cases():
+        if name == "not_a_storage_pid":
+            obj["w"].args[0].pid = ("weird", 1)
+        path = os.path.join(outdir, name + ".pt")
+        write_zip(path, obj, storages)
+        case = {"name": name, "file": name + ".pt", "what": what,
+                "torch_error": torch_verdict(path)}
+        if name in STRICTER:
+            assert case["torch_error"] is None, name
+            case["ckpt4j_stricter"] = STRICTER[name]
+        index.append(case)
+    # The legacy format: a real file, its last storage cut short / its numel header changed.
+    legacy = os.path.join(outdir, "legacy_source.pt")
+    torch.save(OrderedDict(w=torch.arange(64, dtype=torch.float32)), legacy,
+               _use_new_zipfile_serialization=False)
+    data = open(legacy, "rb").read()
+    cut = os.path.join(outdir, "legacy_truncated_storage.pt")
+    open(cut, "wb").write(data[:-10])
+    index.append({"name": "legacy_truncated_storage", "file": os.path.basename(cut),
+                  "what": "legacy file whose storage bytes end 10 bytes early",
+                  "torch_error": torch_verdict(cut)})
+    header_at = len(data) - 64 * 4 - 8
+    assert struct.unpack("<q", data[header_at:header_at + 8])[0] == 64
+    bad = os.path.join(outdir, "legacy_numel_mismatch.pt")
+    open(bad, "wb").write(data[:header_at] + struct.pack("<q", 2**40) + data[header_at + 8:])
+    index.append({"name": "legacy_numel_mismatch", "file": os.path.basename(bad),
+                  "what": "legacy storage record whose numel header says 2**40",
+                  "torch_error": torch_verdict(bad)})
+    os.remove(legacy)
+    with open(os.path.join(outdir, "index.json"), "w") as f:
+        json.dump({"cases": index}, f, indent=1)
+    refused = sum(1 for c in index if c["torch_error"])
+    print("make_crafted: %d cases in %s (torch 2.13 refuses %d)" % (len(index), outdir, refused))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
