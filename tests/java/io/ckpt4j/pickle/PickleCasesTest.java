@@ -54,7 +54,8 @@ class PickleCasesTest {
           () -> PickleReader.load(data, options), c.get("name").asText());
       assertTrue(e.getMessage().contains(expected),
           "message should contain '" + expected + "': " + e.getMessage());
-      assertTrue(e.getMessage().contains(options.where()), "message should name the input: " + e.getMessage());
+      assertTrue(e.getMessage().contains(options.where()),
+          "message should name the input: " + e.getMessage());
       return;
     }
     TaggedJson.assertMatches(c.get("expect"), PickleReader.load(data, options));

@@ -86,8 +86,8 @@ class PickleHostileTest {
         PickleWriter.toBytes(dict),
         "(lp0\nI1\naS'two'\np1\naF3.5\naV\\u00e9\np2\nag1\na(dp3\nL5L\nI00\nsap4\n.".getBytes(
             java.nio.charset.StandardCharsets.ISO_8859_1),
-        concat(bytes(0x80, 4, 0x95), le64(14), bytes(0x8c, 3, 'a', 'b', 'c', 0x94, 0x8f, 0x94, '(', 'h', 0, 0x90,
-            0x86, '.')));
+        concat(bytes(0x80, 4, 0x95), le64(14),
+            bytes(0x8c, 3, 'a', 'b', 'c', 0x94, 0x8f, 0x94, '(', 'h', 0, 0x90, 0x86, '.')));
   }
 
   @Test
@@ -120,10 +120,13 @@ class PickleHostileTest {
     assertContains("truncated", refused(concat(bytes(0x80, 5, 0x96), le64(1L << 33), bytes('.'))));
     assertContains("truncated", refused(concat(bytes('B'), le32(-1), bytes('.'))));
     assertContains("negative length", refused(concat(bytes('T'), le32(-5), bytes('.'))));
-    assertContains("FRAME length", refused(concat(bytes(0x80, 4, 0x95), le64(1L << 50), bytes('N', '.'))));
+    assertContains("FRAME length",
+        refused(concat(bytes(0x80, 4, 0x95), le64(1L << 50), bytes('N', '.'))));
     // LONG4 with a 2^31-1 length, and one that is negative.
-    assertContains("maxIntegerBytes", refused(concat(bytes(0x80, 2, 0x8b), le32(Integer.MAX_VALUE), bytes('.'))));
-    assertContains("negative length", refused(concat(bytes(0x80, 2, 0x8b), le32(Integer.MIN_VALUE), bytes('.'))));
+    assertContains("maxIntegerBytes",
+        refused(concat(bytes(0x80, 2, 0x8b), le32(Integer.MAX_VALUE), bytes('.'))));
+    assertContains("negative length",
+        refused(concat(bytes(0x80, 2, 0x8b), le32(Integer.MIN_VALUE), bytes('.'))));
   }
 
   @Test
@@ -203,7 +206,8 @@ class PickleHostileTest {
 
   @Test
   void memoIndicesAreBounded() {
-    assertContains("maxMemoEntries", refused(concat(bytes(0x80, 2, 'N', 'r'), le32(0xfffffff0), bytes('.'))));
+    assertContains("maxMemoEntries",
+        refused(concat(bytes(0x80, 2, 'N', 'r'), le32(0xfffffff0), bytes('.'))));
     PickleOptions small = PickleOptions.builder().where("memo.pkl")
         .limits(PickleLimits.DEFAULT.withMaxMemoEntries(100)).build();
     assertContains("maxMemoEntries", refused(bytes(0x80, 2, 'N', 'q', 100, '.'), small));
@@ -212,15 +216,17 @@ class PickleHostileTest {
   @Test
   void missingMemoKeyIsRefused() {
     assertContains("memo key 3 was never stored", refused(bytes(0x80, 2, 'h', 3, '.')));
-    assertContains("memo key 77 was never stored", refused(concat(bytes(0x80, 2, 'j'), le32(77), bytes('.'))));
+    assertContains("memo key 77 was never stored",
+        refused(concat(bytes(0x80, 2, 'j'), le32(77), bytes('.'))));
     assertContains("memo key 5 was never stored", refused("g5\n.".getBytes()));
   }
 
   @Test
   void badUtf8IsRefused() {
     assertContains("invalid UTF-8", refused(bytes(0x80, 4, 0x8c, 2, 0xc3, 0x28, '.')));
-    assertContains("invalid UTF-8", refused(bytes(0x80, 4, 0x8c, 3, 0xed, 0xa0, '.', '.'))); // cut surrogate
-    assertContains("invalid UTF-8", refused(bytes(0x80, 4, 0x8c, 2, 0xc0, 0x80, '.'))); // overlong
+    // A surrogate cut short, then an overlong NUL.
+    assertContains("invalid UTF-8", refused(bytes(0x80, 4, 0x8c, 3, 0xed, 0xa0, '.', '.')));
+    assertContains("invalid UTF-8", refused(bytes(0x80, 4, 0x8c, 2, 0xc0, 0x80, '.')));
     assertContains("not valid UTF-8", refused(bytes('c', 'm', 'o', 'd', '\n', 0xf8, '\n', '.')));
   }
 

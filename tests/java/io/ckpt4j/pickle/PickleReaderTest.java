@@ -71,10 +71,11 @@ class PickleReaderTest {
       throw new CheckpointException("torch.Foo is recognised but malformed");
     };
     CheckpointException e = assertThrows(CheckpointException.class,
-        () -> PickleReader.load(ascii("ctorch\nFoo\n."), options(broken.orElse(GlobalResolver.inert(s -> true)))));
+        () -> PickleReader.load(ascii("ctorch\nFoo\n."),
+            options(broken.orElse(GlobalResolver.inert(s -> true)))));
     assertTrue(!(e instanceof UnsupportedGlobalException), e.getClass().toString());
-    assertEquals("GLOBAL at byte 0 in test.pkl: global 'torch.Foo': torch.Foo is recognised but malformed",
-        e.getMessage());
+    assertEquals("GLOBAL at byte 0 in test.pkl: global 'torch.Foo': torch.Foo is recognised but"
+        + " malformed", e.getMessage());
   }
 
   @Test
@@ -95,9 +96,11 @@ class PickleReaderTest {
       throw new CheckpointException("expected 6 arguments, got " + args.size());
     };
     PyCallable buggy = args -> ((String) args.get(0)).length() + 0L;
-    GlobalResolver resolver = GlobalResolver.of(Map.of("torch._utils.rebuild", failing, "m.buggy", buggy));
+    GlobalResolver resolver =
+        GlobalResolver.of(Map.of("torch._utils.rebuild", failing, "m.buggy", buggy));
     CheckpointException e = assertThrows(CheckpointException.class,
-        () -> PickleReader.load(ascii("\u0080\u0002ctorch._utils\nrebuild\nK\u0001\u0085R."), options(resolver)));
+        () -> PickleReader.load(ascii("\u0080\u0002ctorch._utils\nrebuild\nK\u0001\u0085R."),
+            options(resolver)));
     assertEquals("REDUCE at byte 27 in test.pkl: torch._utils.rebuild: expected 6 arguments, got 1",
         e.getMessage());
     e = assertThrows(CheckpointException.class,
@@ -110,8 +113,10 @@ class PickleReaderTest {
   @Test
   void reduceNeedsACallable() {
     CheckpointException e = assertThrows(CheckpointException.class,
-        () -> PickleReader.load(ascii("\u0080\u0002cm\nconst\n)R."), options(GlobalResolver.of(Map.of("m.const", 1L)))));
-    assertTrue(e.getMessage().contains("REDUCE needs an allowed callable or class, not m.const"), e.getMessage());
+        () -> PickleReader.load(ascii("\u0080\u0002cm\nconst\n)R."),
+            options(GlobalResolver.of(Map.of("m.const", 1L)))));
+    assertTrue(e.getMessage().contains("REDUCE needs an allowed callable or class, not m.const"),
+        e.getMessage());
   }
 
   @Test
@@ -172,7 +177,8 @@ class PickleReaderTest {
     assertEquals(2, buf.position());
     CheckpointException e = assertThrows(CheckpointException.class,
         () -> PickleReader.load(ascii("N.N."), PickleOptions.defaults()));
-    assertTrue(e.getMessage().startsWith("2 bytes after the STOP opcode at byte 1 in pickle"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("2 bytes after the STOP opcode at byte 1 in pickle"),
+        e.getMessage());
   }
 
   @Test

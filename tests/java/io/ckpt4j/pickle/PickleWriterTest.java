@@ -14,6 +14,7 @@ import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -70,19 +71,21 @@ class PickleWriterTest {
     ints.add(BigInteger.ONE.shiftLeft(2039).negate()); // 255 bytes: the largest LONG1
     ints.add(new BigInteger("-123456789012345678901234567890"));
     cases.add(new Case("ints", ints, ALL, true));
-    cases.add(new Case("ints_long4", List.of(BigInteger.ONE.shiftLeft(2040), BigInteger.TEN.pow(1000).negate()),
-        NO_TORCH, true));
+    cases.add(new Case("ints_long4",
+        List.of(BigInteger.ONE.shiftLeft(2040), BigInteger.TEN.pow(1000).negate()), NO_TORCH, true));
     cases.add(new Case("floats", new ArrayList<>(List.of(0.0, -0.0, 1.5, 0.1, 1e300, 4.9e-324,
         Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MAX_VALUE)), ALL, true));
-    cases.add(new Case("scalars", new ArrayList<>(java.util.Arrays.asList(null, true, false)), ALL, true));
+    cases.add(new Case("scalars", new ArrayList<>(Arrays.asList(null, true, false)), ALL, true));
     cases.add(new Case("strings", new ArrayList<>(List.of("", "plain", "h\u00e9llo w\u00f6rld",
         "\u65e5\u672c\u8a9e", "emoji \ud83d\ude00!", "lone \ud800 surrogate", "x".repeat(70_000),
         "nul\u0000 and newline\n")), ALL, true));
-    cases.add(new Case("bytes", new ArrayList<>(List.of(PyBytes.of(new byte[] {0, 1, (byte) 0x80, (byte) 0xff}),
-        PyBytes.of("text".getBytes()))), ALL, true));
+    cases.add(new Case("bytes", new ArrayList<>(List.of(
+        PyBytes.of(new byte[] {0, 1, (byte) 0x80, (byte) 0xff}), PyBytes.of("text".getBytes()))),
+        ALL, true));
     cases.add(new Case("bytes_empty", PyBytes.EMPTY, ALL, false));
-    cases.add(new Case("tuples", new ArrayList<>(List.of(PyTuple.EMPTY, PyTuple.of(1L), PyTuple.of(1L, "a2"),
-        PyTuple.of(1L, 2L, 3L), PyTuple.of(1L, 2L, 3L, 4L), PyTuple.of(PyTuple.of(PyTuple.of(9L)), 8L))), ALL, true));
+    cases.add(new Case("tuples", new ArrayList<>(List.of(PyTuple.EMPTY, PyTuple.of(1L),
+        PyTuple.of(1L, "a2"), PyTuple.of(1L, 2L, 3L), PyTuple.of(1L, 2L, 3L, 4L),
+        PyTuple.of(PyTuple.of(PyTuple.of(9L)), 8L))), ALL, true));
     List<Object> longList = new ArrayList<>();
     for (long i = 0; i < 2500; i++) {
       longList.add(i * 1000);
@@ -100,7 +103,8 @@ class PickleWriterTest {
     keys.put(null, "none key");
     keys.put(PyBytes.of(new byte[] {1, 2}), "bytes key");
     cases.add(new Case("dict_keys", keys, ALL, false));
-    cases.add(new Case("dict_single", new LinkedHashMap<Object, Object>(Map.of("one key", 1L)), ALL, true));
+    cases.add(new Case("dict_single", new LinkedHashMap<Object, Object>(Map.of("one key", 1L)),
+        ALL, true));
     cases.add(new Case("set", new LinkedHashSet<Object>(List.of(1L, 2L, 3L)), ALL, false));
     PyOrderedDict stateDict = new PyOrderedDict();
     stateDict.put("layer.weight", 1.5);
@@ -157,7 +161,8 @@ class PickleWriterTest {
     sidecar.set("loaders", TaggedJson.MAPPER.valueToTree(c.loaders()));
     sidecar.put("exact", c.exact());
     Files.write(dir.resolve(c.name() + ".pkl"), pickle);
-    TaggedJson.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(c.name() + ".json").toFile(), sidecar);
+    TaggedJson.MAPPER.writerWithDefaultPrettyPrinter()
+        .writeValue(dir.resolve(c.name() + ".json").toFile(), sidecar);
 
     PickleOptions options = PickleOptions.builder()
         .resolver(GlobalResolver.pythonBuiltins()

@@ -62,11 +62,12 @@ final class TaggedJson {
             assertEquals(v, assertInstanceOf(BigInteger.class, a, path), path);
           }
         }
-        case "float" -> assertEquals(e.get("v").asText(),
-            String.format("%016x", Double.doubleToRawLongBits(assertInstanceOf(Double.class, a, path))),
-            path);
-        case "str" -> assertEquals(e.get("v").asText(), utf16Hex(assertInstanceOf(String.class, a, path)), path);
-        case "bytes" -> assertEquals(e.get("v").asText(), hex(assertInstanceOf(PyBytes.class, a, path).toArray()), path);
+        case "float" ->
+            assertEquals(e.get("v").asText(), floatBits(assertInstanceOf(Double.class, a, path)), path);
+        case "str" -> assertEquals(e.get("v").asText(),
+            utf16Hex(assertInstanceOf(String.class, a, path)), path);
+        case "bytes" -> assertEquals(e.get("v").asText(),
+            hex(assertInstanceOf(PyBytes.class, a, path).toArray()), path);
         case "tuple" -> matchList(e.get("v"), assertInstanceOf(PyTuple.class, a, path), path);
         case "list" -> {
           assertEquals(ArrayList.class, a == null ? null : a.getClass(), path);
@@ -88,7 +89,8 @@ final class TaggedJson {
         case "object" -> matchObject(e, a, path);
         case "global" -> assertEquals(e.get("v").asText(),
             assertInstanceOf(PyGlobalRef.class, a, path).qualifiedName(), path);
-        case "persid" -> match(e.get("v"), assertInstanceOf(PersistentRef.class, a, path).pid(), path + ".pid");
+        case "persid" ->
+            match(e.get("v"), assertInstanceOf(PersistentRef.class, a, path).pid(), path + ".pid");
         case "ref" -> {
           Object target = ids.get(e.get("id").asInt());
           assertTrue(target != null, path + ": ref to an id not seen yet");
@@ -175,7 +177,7 @@ final class TaggedJson {
       } else if (v instanceof Long || v instanceof Integer || v instanceof BigInteger) {
         return n.put("t", "int").put("v", v.toString());
       } else if (v instanceof Double) {
-        return n.put("t", "float").put("v", String.format("%016x", Double.doubleToRawLongBits((Double) v)));
+        return n.put("t", "float").put("v", floatBits((Double) v));
       } else if (v instanceof String) {
         return n.put("t", "str").put("v", utf16Hex((String) v));
       } else if (v instanceof PyBytes) {
@@ -233,6 +235,11 @@ final class TaggedJson {
       }
       return a;
     }
+  }
+
+  /** IEEE-754 bits as 16 hex digits, as Python's struct.pack('>d', v).hex(). */
+  static String floatBits(double v) {
+    return String.format("%016x", Double.doubleToRawLongBits(v));
   }
 
   static String utf16Hex(String s) {

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch;
  * they return false and write a message into {@code err}; {@code io.ckpt4j.tensor.FileBlocks}
  * turns that into a {@code CheckpointException}.
  */
-@Platform(include = "ckpt4j_native.h", link = {"torch_cpu", "c10"})
+@Platform(include = "ckpt4j_native.h", link = {"torch_cpu", "c10"}, library = NativeLibrary.NAME)
 @Namespace("ckpt4j")
 public final class NativeStorage {
   static {

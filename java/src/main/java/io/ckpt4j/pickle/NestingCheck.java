@@ -6,12 +6,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.Spliterator;
-import java.util.Spliterators;
-import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
+import java.util.NoSuchElementException;
 
 /**
  * Checks, without recursion, that an unpickled value nests containers at most a given depth, so
@@ -111,35 +107,32 @@ final class NestingCheck {
       return ((Collection<?>) node).iterator();
     }
     if (node instanceof PyOrderedDict) {
-      // The items, then the attributes BUILD gave (a state dict's _metadata).
-      Iterator<?> items = new KeysAndValues(((Map<?, ?>) node).entrySet().iterator());
-      Iterator<?> attributes = List.of(((PyOrderedDict) node).attributes()).iterator();
-      return Stream.concat(stream(items), stream(attributes)).iterator();
+      // The items, then the attributes BUILD gave (a state dict's _metadata), as one child.
+      return new KeysAndValues(((Map<?, ?>) node).entrySet().iterator(),
+          ((PyOrderedDict) node).attributes());
     }
     if (node instanceof Map) {
-      return new KeysAndValues(((Map<?, ?>) node).entrySet().iterator());
+      return new KeysAndValues(((Map<?, ?>) node).entrySet().iterator(), null);
     }
     PyObject object = (PyObject) node;
     return Arrays.asList(object.args(), object.kwargs(), object.state(),
         object.mutableListItems(), object.mutableDictItems()).iterator();
   }
 
-  private static Stream<Object> stream(Iterator<?> it) {
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
-  }
-
-  /** A map's keys and values, alternating. */
+  /** A map's keys and values, alternating, then optionally one more child. */
   private static final class KeysAndValues implements Iterator<Object> {
     private final Iterator<? extends Map.Entry<?, ?>> entries;
     private Map.Entry<?, ?> pending;
+    private Object last;
 
-    KeysAndValues(Iterator<? extends Map.Entry<?, ?>> entries) {
+    KeysAndValues(Iterator<? extends Map.Entry<?, ?>> entries, Object last) {
       this.entries = entries;
+      this.last = last;
     }
 
     @Override
     public boolean hasNext() {
-      return pending != null || entries.hasNext();
+      return pending != null || entries.hasNext() || last != null;
     }
 
     @Override
@@ -149,8 +142,16 @@ final class NestingCheck {
         pending = null;
         return value;
       }
-      pending = entries.next();
-      return pending.getKey();
+      if (entries.hasNext()) {
+        pending = entries.next();
+        return pending.getKey();
+      }
+      if (last == null) {
+        throw new NoSuchElementException();
+      }
+      Object result = last;
+      last = null;
+      return result;
     }
   }
 }
