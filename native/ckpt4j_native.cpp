@@ -146,86 +146,86 @@ void append_slices(const std::shared_ptr<Block>& block, char* data, const int64_
   }
 }
 
+// The shared shape of read_block and map_block: check the request, open the file, let `fill`
+// make the block (it returns "" or an error text), then hand out one tensor per slice. Every
+// failure, exceptions included, becomes `false` plus a message.
+template <typename Fill>
+bool with_block(const char* what, const char* path, int64_t offset, int64_t length,
+                const int64_t* slice_offsets, const int64_t* slice_lengths, int64_t count,
+                std::vector<torch::Tensor>* out, char* err, int64_t err_len, Fill fill) {
+  try {
+    int raw_fd = -1;
+    const std::string bad =
+        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
+    Fd fd(raw_fd);
+    if (!bad.empty()) {
+      set_error(err, err_len, bad);
+      return false;
+    }
+    if (length == 0) {  // nothing to read or map: every slice is empty
+      for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
+      return true;
+    }
+    std::shared_ptr<Block> block;
+    char* data = nullptr;
+    const std::string e = fill(fd.get(), &block, &data);
+    if (!e.empty()) {
+      set_error(err, err_len, e);
+      return false;
+    }
+    append_slices(block, data, slice_offsets, slice_lengths, count, out);
+    return true;
+  } catch (const std::exception& e) {
+    set_error(err, err_len, std::string(what) + " failed: " + e.what());
+  } catch (...) {
+    set_error(err, err_len, std::string(what) + " failed with an unknown C++ exception");
+  }
+  return false;
+}
+
 }  // namespace
 
 bool read_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
                 const int64_t* slice_lengths, int64_t count, int32_t threads,
                 std::vector<torch::Tensor>* out, char* err, int64_t err_len) {
-  try {
-    int raw_fd = -1;
-    const std::string bad =
-        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
-    Fd fd(raw_fd);
-    if (!bad.empty()) {
-      set_error(err, err_len, bad);
-      return false;
-    }
-    if (length == 0) {  // nothing to read or map: every slice is empty
-      for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
-      return true;
-    }
-    const size_t rounded = static_cast<size_t>(
-        std::max<int64_t>(kHugePage, (length + kHugePage - 1) / kHugePage * kHugePage));
-    void* base = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
-    if (base == MAP_FAILED) {
-      set_error(err, err_len, "cannot allocate " + std::to_string(length) + " bytes for " +
-                                  path + ": " + std::strerror(errno));
-      return false;
-    }
-    auto block = std::make_shared<Block>(base, rounded);
-    ::madvise(base, rounded, MADV_HUGEPAGE);  // advice only: fine if the kernel declines
-    const std::string e = parallel_read(fd.get(), path, block->base(), offset, length, threads);
-    if (!e.empty()) {
-      set_error(err, err_len, e);
-      return false;
-    }
-    append_slices(block, block->base(), slice_offsets, slice_lengths, count, out);
-    return true;
-  } catch (const std::exception& e) {
-    set_error(err, err_len, std::string("read_block failed: ") + e.what());
-  } catch (...) {
-    set_error(err, err_len, "read_block failed with an unknown C++ exception");
-  }
-  return false;
+  return with_block(
+      "read_block", path, offset, length, slice_offsets, slice_lengths, count, out, err, err_len,
+      [&](int fd, std::shared_ptr<Block>* block, char** data) -> std::string {
+        // Huge pages only pay off for large blocks; a small one keeps the normal page size.
+        const bool huge = length >= kHugePage;
+        const int64_t unit = huge ? kHugePage : ::sysconf(_SC_PAGESIZE);
+        const size_t rounded = static_cast<size_t>((length + unit - 1) / unit * unit);
+        void* base = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) {
+          return "cannot allocate " + std::to_string(length) + " bytes for " + path + ": " +
+                 std::strerror(errno);
+        }
+        *block = std::make_shared<Block>(base, rounded);
+        if (huge) ::madvise(base, rounded, MADV_HUGEPAGE);  // advice: fine if the kernel declines
+        *data = (*block)->base();
+        return parallel_read(fd, path, *data, offset, length, threads);
+      });
 }
 
 bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,
                const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out,
                char* err, int64_t err_len) {
-  try {
-    int raw_fd = -1;
-    const std::string bad =
-        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
-    Fd fd(raw_fd);
-    if (!bad.empty()) {
-      set_error(err, err_len, bad);
-      return false;
-    }
-    if (length == 0) {  // nothing to read or map: every slice is empty
-      for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
-      return true;
-    }
-    // mmap needs a page-aligned file offset: map from the page that holds `offset`.
-    const int64_t page = ::sysconf(_SC_PAGESIZE);
-    const int64_t aligned = offset / page * page;
-    const int64_t lead = offset - aligned;
-    const size_t mapped = static_cast<size_t>(lead + length);
-    void* base = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(),
-                        static_cast<off_t>(aligned));
-    if (base == MAP_FAILED) {
-      set_error(err, err_len, errno_text("cannot mmap", path));
-      return false;
-    }
-    auto block = std::make_shared<Block>(base, mapped);
-    append_slices(block, block->base() + lead, slice_offsets, slice_lengths, count, out);
-    return true;
-  } catch (const std::exception& e) {
-    set_error(err, err_len, std::string("map_block failed: ") + e.what());
-  } catch (...) {
-    set_error(err, err_len, "map_block failed with an unknown C++ exception");
-  }
-  return false;
+  return with_block(
+      "map_block", path, offset, length, slice_offsets, slice_lengths, count, out, err, err_len,
+      [&](int fd, std::shared_ptr<Block>* block, char** data) -> std::string {
+        // mmap needs a page-aligned file offset: map from the page that holds `offset`.
+        const int64_t page = ::sysconf(_SC_PAGESIZE);
+        const int64_t aligned = offset / page * page;
+        const int64_t lead = offset - aligned;
+        const size_t mapped = static_cast<size_t>(lead + length);
+        void* base = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+                            static_cast<off_t>(aligned));
+        if (base == MAP_FAILED) return errno_text("cannot mmap", path);
+        *block = std::make_shared<Block>(base, mapped);
+        *data = (*block)->base() + lead;
+        return "";
+      });
 }
 
 }  // namespace ckpt4j
