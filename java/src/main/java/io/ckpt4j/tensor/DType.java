@@ -108,9 +108,13 @@ public enum DType {
     return Optional.ofNullable(BY_SAFETENSORS_CODE.get(code.toUpperCase(Locale.ROOT)));
   }
 
+  /**
+   * The dtype of a LibTorch scalar type. Compares the native value: enums JavaCPP returns from
+   * native calls are fresh instances, so {@code ==} on them does not work.
+   */
   public static Optional<DType> fromScalarType(ScalarType type) {
     for (DType t : values()) {
-      if (t.scalarType == type) return Optional.of(t);
+      if (t.scalarType.value == type.value) return Optional.of(t);
     }
     return Optional.empty();
   }

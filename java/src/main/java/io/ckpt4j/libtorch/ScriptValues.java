@@ -1,0 +1,354 @@
+package io.ckpt4j.libtorch;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.pickle.PyTuple;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.ClassType;
+import org.bytedeco.pytorch.CompilationUnit;
+import org.bytedeco.pytorch.GenericDict;
+import org.bytedeco.pytorch.GenericDictEntryRef;
+import org.bytedeco.pytorch.GenericDictIterator;
+import org.bytedeco.pytorch.GenericList;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.IValueVector;
+import org.bytedeco.pytorch.Obj;
+import org.bytedeco.pytorch.QualifiedName;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.Tuple;
+import org.bytedeco.pytorch.TupleElements;
+import org.bytedeco.pytorch.Type;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.TypeKind;
+
+/**
+ * Java values to TorchScript {@link IValue}s, guided by the types a method declares, and back.
+ *
+ * <p>Java side (the reader's value model): {@link Tensor}; {@code Long} (also Integer, Short,
+ * Byte) for {@code int}; {@code Double} (also Float) for {@code float}; {@code Boolean};
+ * {@code String}; {@code null} for {@code None}; {@link PyTuple} (or any List) for a tuple;
+ * {@code List} for {@code List[T]}; {@code Map} for {@code Dict[K, V]} (iteration order kept);
+ * {@link ScriptObject} for an instance of a TorchScript class (return values only).
+ *
+ * <p>LibTorch's Java API cannot make a typed dict, so a {@code Dict[K, V]} argument is built by
+ * two small TorchScript functions this class compiles from the declared types (only tensors,
+ * numbers, bools, strings and containers of them), once per type; {@link #close} frees them.
+ *
+ * <p>Every native object made while converting belongs to the caller's {@code PointerScope},
+ * except the tensors handed back, which belong to the caller.
+ */
+final class ScriptValues implements AutoCloseable {
+  /** Return values nested deeper than this are refused (TorchScript objects can form cycles). */
+  static final int MAX_DEPTH = 64;
+  private static final String NEW_DICT = "new_dict";
+  private static final String PUT = "put";
+
+  private final Map<String, CompilationUnit> dictHelpers = new HashMap<>();
+
+  /** The IValue of {@code value} for a parameter declared as {@code type}; {@code where} names it. */
+  IValue toIValue(Object value, Type type, String where) throws CheckpointException {
+    TypeKind kind = kind(type);
+    switch (kind) {
+      case TensorType:
+        if (value instanceof Tensor t) return new IValue(t);
+        break;
+      case IntType:
+        if (isIntegral(value)) return new IValue(longValue(value, where));
+        break;
+      case FloatType:
+        if (value instanceof Double || value instanceof Float || isIntegral(value)) {
+          return new IValue(((Number) value).doubleValue());
+        }
+        break;
+      case BoolType:
+        if (value instanceof Boolean b) return new IValue(b.booleanValue());
+        break;
+      case StringType:
+        if (value instanceof String s) return new IValue(s);
+        break;
+      case NoneType:
+        if (value == null) return new IValue();
+        break;
+      case NumberType:
+        if (isIntegral(value)) return new IValue(longValue(value, where));
+        if (value instanceof Double || value instanceof Float) {
+          return new IValue(((Number) value).doubleValue());
+        }
+        break;
+      case OptionalType:
+        return value == null ? new IValue() : toIValue(value, contained(type, 0), where);
+      case TupleType:
+        if (value instanceof List<?> items) return tuple(items, type, where);
+        break;
+      case ListType:
+        if (value instanceof Collection<?> items) return list(items, type, where);
+        break;
+      case DictType:
+        if (value instanceof Map<?, ?> map) return dict(map, type, where);
+        break;
+      case AnyType:
+        return inferred(value, where);
+      default:
+        throw new CheckpointException(where + " is declared " + str(type) + ", which ckpt4j"
+            + " cannot pass from Java (it passes tensors, int, float, bool, str, None and"
+            + " tuples, lists, dicts and Optionals of them)");
+    }
+    throw new CheckpointException(where + " is declared " + str(type) + " but was given "
+        + describe(value) + javaHint(kind));
+  }
+
+  private IValue tuple(List<?> items, Type type, String where) throws CheckpointException {
+    long arity = type.containedTypeSize();
+    if (items.size() != arity) {
+      throw new CheckpointException(where + " is declared " + str(type) + " (" + arity
+          + " items) but was given a tuple of " + items.size());
+    }
+    IValueVector elements = new IValueVector();
+    for (int i = 0; i < items.size(); i++) {
+      elements.push_back(toIValue(items.get(i), contained(type, i), where + "[" + i + "]"));
+    }
+    return new IValue(Tuple.create(elements));
+  }
+
+  private IValue list(Collection<?> items, Type type, String where) throws CheckpointException {
+    Type.TypePtr elementType = type.containedType(0);
+    GenericList list = new GenericList(elementType);
+    int i = 0;
+    for (Object item : items) {
+      list.push_back(toIValue(item, elementType.get(), where + "[" + i++ + "]"));
+    }
+    return new IValue(list);
+  }
+
+  private IValue dict(Map<?, ?> map, Type type, String where) throws CheckpointException {
+    CompilationUnit helper = dictHelper(type, where);
+    IValue dict = helper.get_function(new QualifiedName(NEW_DICT)).apply(new IValueVector());
+    org.bytedeco.pytorch.Function put = helper.get_function(new QualifiedName(PUT));
+    Type keyType = contained(type, 0);
+    Type valueType = contained(type, 1);
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String at = where + "[" + e.getKey() + "]";
+      put.apply(new IValueVector(dict, toIValue(e.getKey(), keyType, where + " key"),
+          toIValue(e.getValue(), valueType, at)));
+    }
+    return dict;
+  }
+
+  /** Two TorchScript functions that make an empty {@code Dict[K, V]} and set one item. */
+  private CompilationUnit dictHelper(Type type, String where) throws CheckpointException {
+    String annotation = annotation(type);
+    if (annotation == null) {
+      throw new CheckpointException(where + " is declared " + str(type) + ": ckpt4j builds"
+          + " dicts of tensors, numbers, bools, strings and containers of them only");
+    }
+    CompilationUnit helper = dictHelpers.get(annotation);
+    if (helper == null) {
+      String source = "def " + NEW_DICT + "() -> " + annotation + ":\n"
+          + "    d: " + annotation + " = {}\n"
+          + "    return d\n"
+          + "def " + PUT + "(d: " + annotation + ", k: " + annotation(contained(type, 0))
+          + ", v: " + annotation(contained(type, 1)) + ") -> None:\n"
+          + "    d[k] = v\n";
+      try {
+        helper = keep(torch.compile(source));
+      } catch (RuntimeException e) {
+        throw LibTorchErrors.wrap("cannot build a " + annotation + " for " + where, e);
+      }
+      dictHelpers.put(annotation, helper);
+    }
+    return helper;
+  }
+
+  /** The annotation of a type made only of builtin kinds, or null. */
+  static String annotation(Type type) {
+    switch (kind(type)) {
+      case TensorType: return "Tensor";
+      case IntType: return "int";
+      case FloatType: return "float";
+      case BoolType: return "bool";
+      case StringType: return "str";
+      case NoneType: return "None";
+      case OptionalType: return wrap("Optional", type);
+      case ListType: return wrap("List", type);
+      case DictType: return wrap("Dict", type);
+      case TupleType: return type.containedTypeSize() == 0 ? "Tuple[()]" : wrap("Tuple", type);
+      default: return null;
+    }
+  }
+
+  private static String wrap(String name, Type type) {
+    StringBuilder s = new StringBuilder(name).append('[');
+    for (long i = 0; i < type.containedTypeSize(); i++) {
+      String inner = annotation(type.containedType(i).get());
+      if (inner == null) return null;
+      s.append(i == 0 ? "" : ", ").append(inner);
+    }
+    return s.append(']').toString();
+  }
+
+  /** An argument declared {@code Any}: its TorchScript type follows from the Java value. */
+  private IValue inferred(Object value, String where) throws CheckpointException {
+    if (value == null) return new IValue();
+    if (value instanceof Tensor t) return new IValue(t);
+    if (value instanceof Boolean b) return new IValue(b.booleanValue());
+    if (isIntegral(value)) return new IValue(longValue(value, where));
+    if (value instanceof Double || value instanceof Float) {
+      return new IValue(((Number) value).doubleValue());
+    }
+    if (value instanceof String s) return new IValue(s);
+    if (value instanceof PyTuple items) {
+      IValueVector elements = new IValueVector();
+      for (int i = 0; i < items.size(); i++) {
+        elements.push_back(inferred(items.get(i), where + "[" + i + "]"));
+      }
+      return new IValue(Tuple.create(elements));
+    }
+    throw new CheckpointException(where + " is declared Any and was given " + describe(value)
+        + ": pass a tensor, number, bool, str, None or a PyTuple of them");
+  }
+
+  // --- back to Java ------------------------------------------------------------------------
+
+  /**
+   * The Java value of {@code value}. Tensors in it are new references the caller owns (they are
+   * kept past the caller's {@code PointerScope}).
+   */
+  static Object toJava(IValue value, String where) throws CheckpointException {
+    return toJava(value, where, 0);
+  }
+
+  private static Object toJava(IValue v, String where, int depth) throws CheckpointException {
+    if (depth > MAX_DEPTH) {
+      throw new CheckpointException(where + " nests deeper than " + MAX_DEPTH
+          + " levels (a cyclic TorchScript object?): ckpt4j does not convert it");
+    }
+    if (v.isNone()) return null;
+    if (v.isTensor()) return owned(v.toTensor());
+    if (v.isBool()) return v.toBool();
+    if (v.isInt()) return v.toInt();
+    if (v.isDouble()) return v.toDouble();
+    if (v.isString()) return v.toStringRef().getString(StandardCharsets.UTF_8);
+    if (v.isTuple()) {
+      TupleElements elements = v.toTuple().elements();
+      Object[] items = new Object[Math.toIntExact(elements.size())];
+      for (int i = 0; i < items.length; i++) {
+        items[i] = toJava(elements.get(i), where + "[" + i + "]", depth + 1);
+      }
+      return PyTuple.of(items);
+    }
+    if (v.isList()) {
+      GenericList list = v.toList();
+      List<Object> items = new ArrayList<>(Math.toIntExact(list.size()));
+      for (long i = 0; i < list.size(); i++) {
+        items.add(toJava(list.get(i), where + "[" + i + "]", depth + 1));
+      }
+      return items;
+    }
+    if (v.isGenericDict()) {
+      GenericDict dict = v.toGenericDict();
+      Map<Object, Object> map = new LinkedHashMap<>();
+      GenericDictIterator end = dict.end();
+      for (GenericDictIterator it = dict.begin(); it.notEquals(end); it.increment()) {
+        GenericDictEntryRef entry = it.access();
+        Object key = toJava(entry.key(), where + " key", depth + 1);
+        map.put(key, toJava(entry.value(), where + "[" + key + "]", depth + 1));
+      }
+      return map;
+    }
+    if (v.isObject()) {
+      Obj object = v.toObject();
+      ClassType type = object.type();
+      Map<String, Object> attributes = new LinkedHashMap<>();
+      for (long i = 0; i < type.numAttributes(); i++) {
+        String name = type.getAttributeName(i).getString(StandardCharsets.UTF_8);
+        attributes.put(name, toJava(object.getSlot(i), where + "." + name, depth + 1));
+      }
+      return new ScriptObject(type.str().getString(StandardCharsets.UTF_8), attributes);
+    }
+    if (v.isDevice()) return v.toDevice().str().getString(StandardCharsets.UTF_8);
+    throw new CheckpointException(where + " is a TorchScript " + v.tagKind().getString()
+        + ", which ckpt4j does not hand to Java (it converts tensors, numbers, bools, strings,"
+        + " None, tuples, lists, dicts and objects of them)");
+  }
+
+  /**
+   * Adds a reference for whoever receives {@code pointer}, so it outlives the {@code PointerScope}
+   * it was made in: the scope's close drops the scope's reference, the receiver's close the last.
+   */
+  static <P extends Pointer> P keep(P pointer) {
+    return pointer.retainReference();
+  }
+
+  /** A new reference to {@code tensor} (which may point into an IValue freed with the scope). */
+  private static Tensor owned(Tensor tensor) {
+    return keep(new Tensor(tensor));
+  }
+
+  /**
+   * The kind of {@code type} as the enum constant itself: JavaCPP hands native enums back as new
+   * instances (ordinal 0, so {@code ==} and {@code switch} fail); their {@code value} is right.
+   */
+  static TypeKind kind(Type type) {
+    int value = type.kind().value;
+    for (TypeKind k : TypeKind.values()) {
+      if (k.value == value) return k;
+    }
+    return TypeKind.AnyType;
+  }
+
+  private static Type contained(Type type, long index) {
+    return type.containedType(index).get();
+  }
+
+  private static String str(Type type) {
+    return type.annotation_str().getString(StandardCharsets.UTF_8);
+  }
+
+  private static boolean isIntegral(Object value) {
+    return value instanceof Long || value instanceof Integer || value instanceof Short
+        || value instanceof Byte || value instanceof BigInteger;
+  }
+
+  private static long longValue(Object value, String where) throws CheckpointException {
+    if (value instanceof BigInteger big) {
+      try {
+        return big.longValueExact();
+      } catch (ArithmeticException e) {
+        throw new CheckpointException(where + ": " + big + " does not fit TorchScript's int"
+            + " (64-bit)");
+      }
+    }
+    return ((Number) value).longValue();
+  }
+
+  private static String describe(Object value) {
+    return value == null ? "null (None)" : "a " + value.getClass().getSimpleName();
+  }
+
+  private static String javaHint(TypeKind kind) {
+    return switch (kind) {
+      case TensorType -> ": pass an org.bytedeco.pytorch.Tensor";
+      case IntType -> ": pass a Long";
+      case FloatType -> ": pass a Double";
+      case BoolType -> ": pass a Boolean";
+      case StringType -> ": pass a String";
+      case TupleType -> ": pass a PyTuple (or a List) of its items";
+      case ListType -> ": pass a List";
+      case DictType -> ": pass a Map";
+      default -> "";
+    };
+  }
+
+  @Override
+  public void close() {
+    for (CompilationUnit helper : dictHelpers.values()) helper.close();
+    dictHelpers.clear();
+  }
+}
