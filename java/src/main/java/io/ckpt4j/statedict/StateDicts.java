@@ -1,0 +1,127 @@
+package io.ckpt4j.statedict;
+
+import io.ckpt4j.CheckpointException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+
+/**
+ * Loads state_dicts into LibTorch modules: Python's {@code model.load_state_dict(sd, strict,
+ * assign)}.
+ *
+ * <pre>{@code
+ * try (StateDict sd = StateDict.from(checkpoint)) {
+ *   StateDicts.load(model, sd, LoadStateDictOptions.defaults());            // strict=True
+ *   IncompatibleKeys keys =
+ *       StateDicts.load(model, sd, LoadStateDictOptions.defaults().strict(false));
+ * }
+ * }</pre>
+ */
+public final class StateDicts {
+  private StateDicts() {}
+
+  /** {@code model.load_state_dict(sd)}: strict, by copy. */
+  public static IncompatibleKeys load(Module module, StateDict stateDict)
+      throws CheckpointException {
+    return load(module, stateDict, LoadStateDictOptions.defaults());
+  }
+
+  /**
+   * Loads {@code stateDict} into {@code module}, matching keys as Python does (see
+   * {@link StateDictMatch}). Everything is checked before anything is written: a strict load
+   * with a missing or unexpected key, or any load with a shape mismatch, fails with ONE
+   * exception listing all of them and leaves the module as it was. Otherwise each matching
+   * tensor is copied into the module's own under {@code NoGradGuard} ({@code param.copy_(t)}:
+   * the module keeps its device and dtype), or with {@code assign} the module's parameter or
+   * buffer takes the tensor itself ({@code set_data}: its storage, dtype and device; a
+   * parameter keeps its {@code requires_grad}).
+   *
+   * <p>Python's BatchNorm rule holds: a state_dict whose {@code _metadata} gives a batch or
+   * instance norm a version below 2 (or none, e.g. no {@code _metadata}) may lack its
+   * {@code num_batches_tracked}; the module then keeps its own.
+   *
+   * @return the missing and unexpected keys (empty after a strict load)
+   * @throws CheckpointException when keys do not match as above, or a copy fails
+   */
+  public static IncompatibleKeys load(Module module, StateDict stateDict,
+      LoadStateDictOptions options) throws CheckpointException {
+    Objects.requireNonNull(module, "module");
+    Objects.requireNonNull(stateDict, "stateDict");
+    Objects.requireNonNull(options, "options");
+    try (ModuleTree tree = ModuleTree.of(module)) {
+      List<StateDict> temporaries = new ArrayList<>();
+      try {
+        StateDict source = options.fixModulePrefix()
+            ? reconcilePrefixes(tree, stateDict, temporaries)
+            : stateDict;
+        return load(tree, source, options);
+      } finally {
+        for (StateDict t : temporaries) t.close();
+      }
+    } catch (IllegalStateException e) {
+      throw new CheckpointException("cannot walk the module to load a state_dict: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static IncompatibleKeys load(ModuleTree tree, StateDict source,
+      LoadStateDictOptions options) throws CheckpointException {
+    try (StateDictMatch match = StateDictMatch.of(tree, source)) {
+      IncompatibleKeys keys = match.incompatibleKeys();
+      boolean keyErrors = options.strict()
+          && (!keys.missingKeys().isEmpty() || !keys.unexpectedKeys().isEmpty());
+      if (keyErrors || !keys.shapeMismatches().isEmpty()) {
+        throw new CheckpointException(
+            LoadErrors.message(tree.typeName(), keys, options.strict()));
+      }
+      write(match.copies(), options.assign());
+      return keys;
+    }
+  }
+
+  /** {@code module.} / {@code _orig_mod.} stripped from or added to the state_dict's keys. */
+  private static StateDict reconcilePrefixes(ModuleTree tree, StateDict stateDict,
+      List<StateDict> temporaries) throws CheckpointException {
+    List<String> moduleKeys = StateDictMatch.moduleKeys(tree);
+    StateDict current = stateDict;
+    // Each pass removes or adds one wrapper level; nesting deeper than every wrapper is not real.
+    for (int pass = 0; pass < 2 * StateDict.WRAPPER_PREFIXES.size(); pass++) {
+      StateDict next = null;
+      for (String prefix : StateDict.WRAPPER_PREFIXES) {
+        if (Prefixes.allStartWith(current.keys(), prefix)
+            && Prefixes.noneStartWith(moduleKeys, prefix)) {
+          next = current.stripPrefix(prefix);
+        } else if (Prefixes.allStartWith(moduleKeys, prefix)
+            && Prefixes.noneStartWith(current.keys(), prefix) && !current.keys().isEmpty()) {
+          next = current.addPrefix(prefix);
+        }
+        if (next != null) break;
+      }
+      if (next == null) break;
+      temporaries.add(next);
+      current = next;
+    }
+    return current;
+  }
+
+  private static void write(List<StateDictMatch.Copy> copies, boolean assign)
+      throws CheckpointException {
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (StateDictMatch.Copy copy : copies) {
+        try {
+          if (assign) {
+            copy.target().set_data(copy.source());
+          } else {
+            copy.target().copy_(copy.source());
+          }
+        } catch (RuntimeException e) {
+          throw new CheckpointException("while " + (assign ? "assigning" : "copying")
+              + " the parameter named \"" + TreeValues.quoted(copy.key()) + "\": "
+              + NativeErrors.firstLine(e) + " (keys before it in the state_dict are loaded)", e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package io.ckpt4j.statedict;
+
+import static io.ckpt4j.statedict.StateDictFixtures.assertBitwiseEqual;
+import static io.ckpt4j.statedict.StateDictFixtures.assertStateDictsEqual;
+import static io.ckpt4j.statedict.StateDictFixtures.manifest;
+import static io.ckpt4j.statedict.StateDictFixtures.stateDict;
+import static io.ckpt4j.statedict.StateDictFixtures.strings;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ckpt4j.CheckpointException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.Module;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * StateDicts.load against Python's load_state_dict on the same state_dicts: the same
+ * missing_keys and unexpected_keys in the same order with strict=False, an error exactly where
+ * Python raises with strict=True, and the same values loaded.
+ */
+class LoadStateDictTest {
+  static Stream<String> cases() {
+    List<String> names = new ArrayList<>();
+    manifest().get("load_cases").forEach(c -> names.add(c.get("name").asText()));
+    return names.stream();
+  }
+
+  private static JsonNode pythonCase(String name) {
+    for (JsonNode c : manifest().get("load_cases")) {
+      if (c.get("name").asText().equals(name)) return c;
+    }
+    throw new AssertionError("no load case " + name);
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void nonStrictReportsWhatPythonReports(String name) throws Exception {
+    JsonNode python = pythonCase(name);
+    Module module = JavaNet.net();
+    try (StateDict sd = stateDict(python.get("file").asText())) {
+      LoadStateDictOptions options = LoadStateDictOptions.defaults().strict(false);
+      if (python.path("non_strict_raises").asBoolean()) {
+        CheckpointException e = assertThrows(CheckpointException.class,
+            () -> StateDicts.load(module, sd, options));
+        for (JsonNode key : python.get("size_mismatch_non_strict")) {
+          assertTrue(e.getMessage().contains(key.asText()), e.getMessage());
+        }
+        return;
+      }
+      IncompatibleKeys keys = StateDicts.load(module, sd, options);
+      assertEquals(strings(python.get("missing_keys")), keys.missingKeys(), name);
+      assertEquals(strings(python.get("unexpected_keys")), keys.unexpectedKeys(), name);
+      assertTrue(keys.shapeMismatches().isEmpty());
+      assertLoadedAsPython(module, sd, keys, python.get("after").asText());
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void strictFailsWherePythonFailsWithOneLine(String name) throws Exception {
+    JsonNode python = pythonCase(name);
+    Module module = JavaNet.net();
+    try (StateDict sd = stateDict(python.get("file").asText());
+        StateDict before = StateDict.of(module)) {
+      LoadStateDictOptions strict = LoadStateDictOptions.defaults();
+      if (!python.get("strict_raises").asBoolean()) {
+        assertTrue(StateDicts.load(module, sd, strict).isEmpty());
+        return;
+      }
+      String message = assertThrows(CheckpointException.class,
+          () -> StateDicts.load(module, sd, strict)).getMessage();
+      assertFalse(message.contains("\n"), message);
+      List<String> problems = new ArrayList<>(strings(python.path("size_mismatch")));
+      if (python.has("missing_keys")) {
+        problems.addAll(strings(python.get("missing_keys")));
+        problems.addAll(strings(python.get("unexpected_keys")));
+        int missing = python.get("missing_keys").size();
+        int unexpected = python.get("unexpected_keys").size();
+        if (missing > 0) assertTrue(message.contains("missing_keys (" + missing + ")"), message);
+        if (unexpected > 0) {
+          assertTrue(message.contains("unexpected_keys (" + unexpected + ")"), message);
+        }
+      }
+      int named = 0;
+      for (String key : problems) if (message.contains("\"" + key + "\"")) named++;
+      assertTrue(named >= Math.min(problems.size(), LoadErrors.KEYS_SHOWN), message);
+      try (StateDict after = StateDict.of(module)) {
+        assertStateDictsEqual(before, after, "a failed load changes nothing");
+      }
+    }
+  }
+
+  @Test
+  void sizeMismatchesAreReportedWithBothShapes() throws Exception {
+    JsonNode python = pythonCase("size_mismatch");
+    Module module = JavaNet.net();
+    try (StateDict sd = stateDict(python.get("file").asText())) {
+      String message = assertThrows(CheckpointException.class,
+          () -> StateDicts.load(module, sd, LoadStateDictOptions.defaults().strict(false)))
+          .getMessage();
+      try (StateDict own = StateDict.of(module)) {
+        for (String key : strings(python.get("size_mismatch"))) {
+          String expected = "\"" + key + "\" "
+              + java.util.Arrays.toString(StateDictFixtures.shape(sd.get(key)))
+              + " in checkpoint, "
+              + java.util.Arrays.toString(StateDictFixtures.shape(own.get(key))) + " in module";
+          assertTrue(message.contains(expected), message + " lacks " + expected);
+        }
+      }
+    }
+  }
+
+  @Test
+  void theThreeRemediesForDataParallelKeys() throws Exception {
+    JsonNode prefixes = manifest().get("prefixes");
+    String plainFile = manifest().get("net").get("file").asText();
+    try (StateDict dp = stateDict(prefixes.get("data_parallel").get("file").asText());
+        StateDict plain = stateDict(plainFile)) {
+      // Strict loading of module. keys into the plain model fails and says how to fix it.
+      String message = assertThrows(CheckpointException.class,
+          () -> StateDicts.load(JavaNet.net(), dp, LoadStateDictOptions.defaults()))
+          .getMessage();
+      assertTrue(message.contains("stripPrefix"), message);
+
+      // 1. strip module.
+      Module stripped = JavaNet.net();
+      try (StateDict sd = dp.stripPrefix()) {
+        assertTrue(StateDicts.load(stripped, sd, LoadStateDictOptions.defaults()).isEmpty());
+      }
+      assertModuleHolds(stripped, plain);
+      // 1b. the same, done by the loader
+      Module fixed = JavaNet.net();
+      assertTrue(StateDicts.load(fixed, dp,
+          LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty());
+      assertModuleHolds(fixed, plain);
+      // 2. wrap the model in a DataParallel-like wrapper at load
+      Module inner = JavaNet.net();
+      Module wrapper = JavaNet.wrapped(inner);
+      assertTrue(StateDicts.load(wrapper, dp, LoadStateDictOptions.defaults()).isEmpty());
+      assertModuleHolds(inner, plain);
+      try (StateDict wrapped = StateDict.of(wrapper)) {
+        assertEquals(strings(prefixes.get("data_parallel").get("keys")),
+            List.copyOf(wrapped.keys()));
+      }
+      // 3. the other way: plain keys into a wrapper
+      Module inner2 = JavaNet.net();
+      assertTrue(StateDicts.load(JavaNet.wrapped(inner2), plain,
+          LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty());
+      assertModuleHolds(inner2, plain);
+    }
+  }
+
+  @Test
+  void compiledModelsKeysLoadWithFixModulePrefix() throws Exception {
+    JsonNode prefixes = manifest().get("prefixes");
+    try (StateDict plain = stateDict(manifest().get("net").get("file").asText())) {
+      for (String which : List.of("compiled", "data_parallel_compiled")) {
+        Module module = JavaNet.net();
+        try (StateDict sd = stateDict(prefixes.get(which).get("file").asText())) {
+          assertTrue(StateDicts.load(module, sd,
+              LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty(), which);
+        }
+        assertModuleHolds(module, plain);
+      }
+    }
+  }
+
+  private static void assertModuleHolds(Module module, StateDict expected) {
+    try (StateDict actual = StateDict.of(module)) {
+      assertStateDictsEqual(expected, actual, "loaded module");
+    }
+  }
+
+  /** Every key that was loaded holds what Python's module held after its load. */
+  private static void assertLoadedAsPython(Module module, StateDict sd, IncompatibleKeys keys,
+      String afterFile) throws Exception {
+    Set<String> notLoaded = new HashSet<>(keys.missingKeys());
+    try (StateDict after = stateDict(afterFile); StateDict actual = StateDict.of(module)) {
+      int compared = 0;
+      for (String key : actual.keys()) {
+        if (notLoaded.contains(key) || !sd.containsKey(key)) continue;
+        assertBitwiseEqual(after.get(key), actual.get(key), key);
+        compared++;
+      }
+      assertEquals(sd.keys().stream().filter(actual::containsKey).count(), compared);
+    }
+  }
+}
