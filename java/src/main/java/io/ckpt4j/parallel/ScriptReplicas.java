@@ -1,0 +1,44 @@
+package io.ckpt4j.parallel;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.nativeio.NativeParallel;
+import io.ckpt4j.nativeio.NativeParallel.ScriptModules;
+import java.util.List;
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.StringVector;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * The native path, for TorchScript modules, whose forward is C++: replicate and parallel apply
+ * run entirely in native/ckpt4j_parallel.cpp, the forwards on std::threads, with no Java frame in
+ * between. Replicas are made afresh at every forward (structural copies of the module tree over
+ * broadcast tensors, as Python's replicate does), so they always see the module's current weights.
+ */
+final class ScriptReplicas implements ReplicaRunner {
+  private final JitModule module;
+
+  ScriptReplicas(JitModule module) {
+    this.module = module;
+  }
+
+  @Override
+  public List<Tensor> forward(List<Tensor> inputs, List<String> devices)
+      throws CheckpointException {
+    byte[] err = new byte[ParallelOps.ERROR_BUFFER_BYTES];
+    try (ScriptModules replicas = new ScriptModules();
+        StringVector deviceVector = ParallelOps.strings(devices);
+        TensorVector in = ParallelOps.vector(inputs);
+        TensorVector out = new TensorVector()) {
+      if (!NativeParallel.replicate_script(module, deviceVector, replicas, err, err.length)
+          || !NativeParallel.parallel_forward(replicas, in, out, err, err.length)) {
+        throw new CheckpointException("DataParallel forward of the script module: "
+            + ParallelOps.cString(err));
+      }
+      return ParallelOps.owned(out);
+    }
+  }
+
+  @Override
+  public void close() {}
+}
