@@ -1,0 +1,27 @@
+package io.ckpt4j.models;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The Java handles one model holds on its LibTorch modules. Each handle is a reference to a
+ * module (a {@code std::shared_ptr} inside JavaCPP); the model owns exactly one reference
+ * through each, and {@link #close()} drops them all, last acquired first, which frees the module
+ * tree once nothing else (a wrapper that registered it) refers to it. A second close does
+ * nothing.
+ */
+final class NativeHandles implements AutoCloseable {
+  private final Deque<Pointer> handles = new ArrayDeque<>();
+
+  /** Takes over {@code handle}: the reference it holds is released by {@link #close()}. */
+  <P extends Pointer> P own(P handle) {
+    handles.push(handle);
+    return handle;
+  }
+
+  @Override
+  public void close() {
+    while (!handles.isEmpty()) handles.pop().close();
+  }
+}
