@@ -1,0 +1,80 @@
+package io.ckpt4j.save;
+
+import io.ckpt4j.tensor.MapLocation;
+import java.util.Objects;
+
+/**
+ * How to save a checkpoint. Immutable; each setter returns a changed copy.
+ *
+ * <pre>{@code
+ * SaveOptions.defaults()
+ *     .mapLocation("cpu")   // every storage is recorded as saved on "cpu"
+ *     .fsync(false)         // atomic against a killed process, not against power loss
+ * }</pre>
+ *
+ * <p>{@link #mapLocation(MapLocation)} is {@code torch.load}'s {@code map_location} applied at
+ * save time: it changes the location string recorded for each storage (what Python's {@code
+ * torch.load} later sees as the saved device), never where the tensor lives now. The location it
+ * is given is the storage's device for a LibTorch tensor ({@code cpu}, {@code cuda:1}), and the
+ * location saved in the source file for a {@link io.ckpt4j.tensor.TensorRef} of a loaded
+ * checkpoint, so a converted file keeps its devices unless told otherwise.
+ */
+public final class SaveOptions {
+  private final MapLocation mapLocation;
+  private final boolean fsync;
+  private final boolean hostCopiesForTesting;
+
+  private SaveOptions(MapLocation mapLocation, boolean fsync, boolean hostCopiesForTesting) {
+    this.mapLocation = mapLocation;
+    this.fsync = fsync;
+    this.hostCopiesForTesting = hostCopiesForTesting;
+  }
+
+  /** Locations as they are, durable writes (the file and its directory are fsynced). */
+  public static SaveOptions defaults() {
+    return new SaveOptions(MapLocation.none(), true, false);
+  }
+
+  /** The location recorded for each storage, given its current one; see the class comment. */
+  public SaveOptions mapLocation(MapLocation mapLocation) {
+    return new SaveOptions(Objects.requireNonNull(mapLocation, "mapLocation"), fsync,
+        hostCopiesForTesting);
+  }
+
+  /**
+   * {@code "cpu"}, {@code "cuda:1=cuda:0,cuda:2=cpu"}, ...: the forms of
+   * {@link MapLocation#parse(String)}.
+   */
+  public SaveOptions mapLocation(String mapLocation) {
+    return mapLocation(MapLocation.parse(mapLocation));
+  }
+
+  /**
+   * Whether to fsync the new file before it replaces the target and the directory after (default
+   * true). Without it the replacement is still atomic for a process that is killed, but a power
+   * loss may leave an empty or partial file at the target.
+   */
+  public SaveOptions fsync(boolean fsync) {
+    return new SaveOptions(mapLocation, fsync, hostCopiesForTesting);
+  }
+
+  /**
+   * Test seam: CPU storages take the path of device storages (a host copy made per storage, then
+   * written), so that path runs on machines without CUDA.
+   */
+  SaveOptions hostCopiesForTesting(boolean on) {
+    return new SaveOptions(mapLocation, fsync, on);
+  }
+
+  public MapLocation mapLocation() {
+    return mapLocation;
+  }
+
+  public boolean fsync() {
+    return fsync;
+  }
+
+  boolean hostCopiesForTesting() {
+    return hostCopiesForTesting;
+  }
+}

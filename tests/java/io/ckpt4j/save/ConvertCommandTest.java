@@ -1,0 +1,168 @@
+package io.ckpt4j.save;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ckpt4j.TestData;
+import io.ckpt4j.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ckpt4j convert}: files of the reader's corpus converted by the CLI load in torch 2.13
+ * (tests/python/check_saved.py) as the original does — after the same key renames done by
+ * PyTorch's own {@code consume_prefix_in_state_dict_if_present}, and with the locations
+ * {@code --map-location} asked for (after {@code --map-location cpu}, with a plain
+ * {@code torch.load(OUT)}); bad input exits 1 with one line and writes nothing.
+ */
+class ConvertCommandTest {
+  private static final String JAVACPP_VERSION_WARNING = "Warning: Versions of org.bytedeco";
+
+  @TempDir Path out;
+
+  private record Run(int exit, String stdout, String stderr) {}
+
+  private record Conversion(String id, String input, List<String> options,
+      Map<String, Object> check) {}
+
+  /** Runs {@code ckpt4j ARGS} in this JVM, capturing what it prints. */
+  private static Run ckpt4j(String... args) {
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+  }
+
+  private static Map<String, Object> map(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+    return m;
+  }
+
+  @TestFactory
+  Stream<DynamicTest> convertedFilesLoadInPython() throws Exception {
+    Path corpus = TestData.dir("corpus");
+    List<Conversion> conversions = List.of(
+        new Conversion("strip module. (DataParallel)", "state_dict_data_parallel.pt",
+            List.of("--strip-prefix", "module."),
+            map("transform", map("strip_prefix", "module."))),
+        new Conversion("strip _orig_mod. (torch.compile)", "state_dict_compiled.pt",
+            List.of("--strip-prefix", "_orig_mod."),
+            map("transform", map("strip_prefix", "_orig_mod."))),
+        new Conversion("add module. to a training checkpoint's model", "training_checkpoint.pt",
+            List.of("--add-prefix", "module."),
+            map("transform", map("add_prefix", "module.", "state_dict", List.of("model")))),
+        new Conversion("strip then add", "state_dict_data_parallel.pt",
+            List.of("--strip-prefix", "module.", "--add-prefix", "_orig_mod."),
+            map("transform", map("strip_prefix", "module.", "add_prefix", "_orig_mod."))),
+        new Conversion("cuda:1 to cpu", "located_cuda1.pt", List.of("--map-location", "cpu"),
+            map("relocated", "cpu")),
+        new Conversion("a remap of three devices", "located_mixed.pt",
+            List.of("--map-location", "cuda:3=cuda:0,cuda:0=cpu"),
+            map("relocated", map("cuda:3", "cuda:0", "cuda:0", "cpu"))),
+        new Conversion("saved locations kept", "located_mixed.pt", List.of(), map()),
+        new Conversion("legacy to zip", "legacy_state_dict.pt", List.of(), map()),
+        new Conversion("legacy cuda:1 to cpu", "legacy_located_cuda1.pt",
+            List.of("--map-location", "cpu"), map("relocated", "cpu")),
+        new Conversion("safetensors to zip", "safetensors_mixed.safetensors", List.of(),
+            map("original_loader", "safetensors")),
+        new Conversion("an allowed class", "training_checkpoint_namespace.pt",
+            List.of("--allow-global", "argparse.Namespace"),
+            map("original_weights_only", false, "safe_globals", List.of("argparse.Namespace"))),
+        new Conversion("protocol 4 to 2", "protocol_4.pt", List.of(),
+            map("original_weights_only", false)));
+    PythonCheck python = new PythonCheck();
+    Map<String, Throwable> javaFailures = new LinkedHashMap<>();
+    int n = 0;
+    for (Conversion c : conversions) {
+      Path dir = Files.createDirectories(out.resolve("c" + n++));
+      Path target = dir.resolve(c.input().replace(".safetensors", ".pt"));
+      List<String> args = new ArrayList<>(List.of("convert", corpus.resolve(c.input()).toString(),
+          target.toString()));
+      args.addAll(c.options());
+      try {
+        Run run = ckpt4j(args.toArray(String[]::new));
+        assertEquals(0, run.exit(), "exit status; stderr: " + run.stderr());
+        Map<String, Object> check = python.add(c.id(), "roundtrip", target);
+        check.put("original", corpus.resolve(c.input()).toAbsolutePath().toString());
+        check.putAll(c.check());
+      } catch (Exception | AssertionError e) {
+        javaFailures.put(c.id(), e);
+      }
+    }
+    Map<String, String> verdicts = python.run(out);
+    return conversions.stream().map(c -> DynamicTest.dynamicTest(c.id(), () -> assertAll(
+        () -> {
+          if (javaFailures.containsKey(c.id())) throw javaFailures.get(c.id());
+        },
+        () -> assertEquals("ok", verdicts.get(c.id()), "torch.load of the converted file"))));
+  }
+
+  @Test
+  void badInputExitsWithOneLineAndWritesNothing() throws Exception {
+    Path corpus = TestData.dir("corpus");
+    Path target = out.resolve("out.pt");
+    String[][] cases = {
+        {"convert", out.resolve("missing.pt").toString(), target.toString()},
+        {"convert", corpus.resolve("realworld/tch-rs__HEAD_tests_foo.pt").toString(),
+            target.toString()},
+        {"convert", corpus.resolve("nested_values.pt").toString(), target.toString(),
+            "--strip-prefix", "module."},
+        {"convert", corpus.resolve("training_checkpoint_namespace.pt").toString(),
+            target.toString()},
+        {"convert", corpus.resolve("state_dict_small.pt").toString(), target.toString(),
+            "--map-location", "cuda:1=,x"},
+    };
+    for (String[] args : cases) {
+      Run run = ckpt4j(args);
+      String what = String.join(" ", args);
+      assertEquals(1, run.exit(), what + "; stderr: " + run.stderr());
+      // One line from ckpt4j (JavaCPP may warn once about its own versions when it loads).
+      List<String> lines = run.stderr().lines()
+          .filter(l -> !l.startsWith(JAVACPP_VERSION_WARNING)).toList();
+      assertEquals(1, lines.size(), what + ": " + run.stderr());
+      assertTrue(lines.get(0).startsWith("ckpt4j: error: "), what + ": " + lines.get(0));
+      assertFalse(Files.exists(target), what + " wrote " + target);
+    }
+  }
+
+  @Test
+  void aRenameThatWouldMergeKeysIsRefused() throws Exception {
+    // A state dict holding both "module.w" and "w": PyTorch's consume_prefix would silently drop
+    // a tensor; convert refuses.
+    Trees trees = new Trees(5);
+    io.ckpt4j.pickle.PyOrderedDict stateDict = new io.ckpt4j.pickle.PyOrderedDict();
+    stateDict.put("module.w", trees.random(io.ckpt4j.tensor.DType.FLOAT32, 2));
+    stateDict.put("w", trees.random(io.ckpt4j.tensor.DType.FLOAT32, 2));
+    Path both = out.resolve("both.pt");
+    TorchSaver.save(both, stateDict, SaveOptions.defaults());
+    Path target = out.resolve("merged.pt");
+    Run run = ckpt4j("convert", both.toString(), target.toString(), "--strip-prefix", "module.");
+    assertEquals(1, run.exit(), run.stderr());
+    assertTrue(run.stderr().contains("would overwrite the key 'w'"), run.stderr());
+    assertFalse(Files.exists(target));
+  }
+}

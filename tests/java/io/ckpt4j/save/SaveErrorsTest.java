@@ -1,0 +1,188 @@
+package io.ckpt4j.save;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.TestData;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.pickle.PyOrderedDict;
+import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.StorageRef;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Storage;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a save refuses — each with one line that says what, where and how to fix, nothing written
+ * at the target and no temporary file left — and the pieces of the writer that tests elsewhere
+ * cannot reach alone.
+ */
+class SaveErrorsTest {
+  @TempDir Path dir;
+  private PointerScope scope;
+  private final Trees trees = new Trees(3);
+
+  @BeforeEach
+  void openScope() {
+    scope = new PointerScope();
+  }
+
+  @AfterEach
+  void closeScope() {
+    scope.close();
+  }
+
+  private CheckpointException refused(Object tree) throws Exception {
+    Path target = dir.resolve("refused.pt");
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> TorchSaver.save(target, tree, SaveOptions.defaults()));
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    assertFalse(Files.exists(target), "nothing may be written at the target");
+    try (Stream<Path> left = Files.list(dir)) {
+      assertEquals(List.of(), left.toList(), "nothing may be left in the directory");
+    }
+    return e;
+  }
+
+  @Test
+  void twoDtypesOverOneStorage() throws Exception {
+    Tensor floats = trees.random(DType.FLOAT32, 4);
+    Map<Object, Object> tree = new LinkedHashMap<>();
+    tree.put("floats", floats);
+    tree.put("as_ints", floats.view(torch.ScalarType.Int));
+    String message = refused(tree).getMessage();
+    assertTrue(message.contains("['as_ints']") && message.contains("['floats']")
+        && message.contains("int32") && message.contains("FloatStorage"), message);
+  }
+
+  @Test
+  void typedAndUntypedStorageOverOneStorage() throws Exception {
+    Tensor bytes = trees.random(DType.UINT8, 8);
+    Map<Object, Object> tree = new LinkedHashMap<>();
+    tree.put("bytes", bytes);
+    tree.put("as_uint16", bytes.view(torch.ScalarType.UInt16));
+    String message = refused(tree).getMessage();
+    assertTrue(message.contains("['as_uint16']") && message.contains("ByteStorage"), message);
+  }
+
+  @Test
+  void valuesNoCheckpointHolds() throws Exception {
+    Map<Object, Object> tree = new LinkedHashMap<>();
+    List<Object> list = new ArrayList<>();
+    list.add(1L);
+    list.add(new StringBuilder("not a str"));
+    tree.put("model", list);
+    String message = refused(tree).getMessage();
+    assertTrue(message.contains("['model'][1]") && message.contains("java.lang.StringBuilder"),
+        message);
+  }
+
+  @Test
+  void tensorsNoCheckpointHolds() throws Exception {
+    Map<String, Tensor> bad = new LinkedHashMap<>();
+    bad.put("sparse", trees.random(DType.FLOAT32, 2, 2).to_sparse());
+    bad.put("complex32", torch.zeros(new long[] {2}, new TensorOptions(torch.ScalarType.ComplexHalf)));
+    bad.put("undefined", new Tensor());
+    bad.put("meta", torch.empty(new long[] {2}, new TensorOptions(torch.ScalarType.Float)
+        .device(new org.bytedeco.pytorch.DeviceOptional(new Device("meta"))), null));
+    for (Map.Entry<String, Tensor> e : bad.entrySet()) {
+      PyOrderedDict tree = new PyOrderedDict();
+      tree.put(e.getKey(), e.getValue());
+      String message = refused(tree).getMessage();
+      assertTrue(message.contains("['" + e.getKey() + "']"), e.getKey() + ": " + message);
+    }
+  }
+
+  @Test
+  void tensorRefsNeedTheirCheckpoint() throws Exception {
+    Path file = TestData.dir("corpus").resolve("bare_tensor.pt");
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, LoadOptions.defaults())) {
+      Map<Object, Object> tree = new LinkedHashMap<>();
+      tree.put("weight", ckpt.root());
+      String message = refused(tree).getMessage();
+      assertTrue(message.contains("['weight']") && message.contains("LoadedCheckpoint"), message);
+      // With the checkpoint it came from, the same tree saves.
+      TorchSaver.save(dir.resolve("ok.pt"), tree, ckpt, SaveOptions.defaults());
+    }
+  }
+
+  @Test
+  void aMissingDirectory() throws Exception {
+    Path target = dir.resolve("no/such/dir/model.pt");
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> TorchSaver.save(target, new LinkedHashMap<>()));
+    assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("no")));
+  }
+
+  @Test
+  void aTargetThatIsADirectory() throws Exception {
+    Path target = Files.createDirectories(dir.resolve("model.pt"));
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> TorchSaver.save(target, new LinkedHashMap<>()));
+    assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+  }
+
+  @Test
+  void aHostCopyHasTheStorageBytesInOtherMemory() throws Exception {
+    // The copy a CUDA storage gets before it is written, made here from a CPU storage.
+    Tensor t = trees.random(DType.FLOAT64, 5, 3);
+    try (Storage storage = t.storage(); Device device = storage.device();
+        Tensor copy = StorageStream.hostCopy(storage, device, 8, 64)) {
+      assertTrue(copy.is_cpu());
+      assertEquals(64, copy.nbytes());
+      assertTrue(copy.data_ptr().address() != storage.data().address() + 8, "not a copy");
+      byte[] expected = new byte[64];
+      byte[] got = new byte[64];
+      new BytePointer(storage.data()).position(8).get(expected);
+      new BytePointer(copy.data_ptr()).get(got);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(expected, got);
+    }
+  }
+
+  @Test
+  void bareStoragesAreSavedAsStorages() throws Exception {
+    // The reader hands legacy bare storages as StorageRefs; a view of a larger storage is saved as
+    // a storage of its own bytes (check_saved.py compares them with Python in the corpus test).
+    Path file = TestData.dir("corpus")
+        .resolve("realworld/bumblebee__test_fixtures_pytorch_storage_view.legacy.pt");
+    Path target = dir.resolve("storages.pt");
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, LoadOptions.defaults())) {
+      TorchSaver.save(target, ckpt, SaveOptions.defaults());
+      try (LoadedCheckpoint back = CheckpointLoader.load(target, LoadOptions.defaults())) {
+        List<?> before = (List<?>) ckpt.root();
+        List<?> after = (List<?>) back.root();
+        assertEquals(before.size(), after.size());
+        for (int i = 0; i < before.size(); i++) {
+          StorageRef a = (StorageRef) before.get(i);
+          StorageRef b = (StorageRef) after.get(i);
+          assertEquals(a.dtype(), b.dtype());
+          assertEquals(a.nbytes(), b.nbytes());
+          assertEquals(0, b.byteOffsetInRoot());
+          assertEquals(io.ckpt4j.tensor.TensorBytes.sha256(ckpt.tensor(ckpt.wholeStorage(a))),
+              io.ckpt4j.tensor.TensorBytes.sha256(back.tensor(back.wholeStorage(b))));
+        }
+      }
+    }
+  }
+}
