@@ -1,0 +1,83 @@
+package io.ckpt4j.checkpoint.sched;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.checkpoint.optim.ParamGroup;
+import io.ckpt4j.checkpoint.optim.ParamGroups;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code ConstantLR(optimizer, factor=1/3, total_iters=5)}: lr times {@code factor} until epoch
+ * {@code total_iters}, then back. State: {@code factor}, {@code total_iters}.
+ */
+public final class ConstantLR extends LRScheduler {
+  /** Python's default {@code factor}. */
+  public static final double DEFAULT_FACTOR = 1.0 / 3;
+  /** Python's default {@code total_iters}. */
+  public static final long DEFAULT_TOTAL_ITERS = 5;
+  private static final String FACTOR = "factor";
+  private static final String TOTAL_ITERS = "total_iters";
+  private double factor;
+  private long totalIters;
+
+  public ConstantLR(ParamGroups optimizer, double factor, long totalIters) {
+    this(optimizer, factor, totalIters, -1);
+  }
+
+  public ConstantLR(ParamGroups optimizer, double factor, long totalIters, long lastEpoch) {
+    super(optimizer);
+    if (factor > 1.0 || factor < 0) {
+      throw new IllegalArgumentException(
+          "Constant multiplicative factor expected to be between 0 and 1.");
+    }
+    this.factor = factor;
+    this.totalIters = totalIters;
+    init(lastEpoch);
+  }
+
+  @Override
+  protected List<Double> getLr() {
+    List<Double> lrs = groupValues(ParamGroup.LR);
+    List<Double> out = new ArrayList<>();
+    if (lastEpoch == 0) {
+      for (double lr : lrs) out.add(lr * factor);
+      return out;
+    }
+    if (lastEpoch != totalIters) return lrs;
+    for (double lr : lrs) out.add(lr * (1.0 / factor));
+    return out;
+  }
+
+  @Override
+  protected List<Double> closedFormLr() {
+    List<Double> out = new ArrayList<>();
+    double reached = lastEpoch >= totalIters ? 1 : 0;
+    for (double base : baseLrs) out.add(base * (factor + reached * (1 - factor)));
+    return out;
+  }
+
+  @Override
+  protected void ownState(Map<String, Object> out) {
+    out.put(FACTOR, factor);
+    out.put(TOTAL_ITERS, totalIters);
+  }
+
+  @Override
+  protected void loadOwnState(Map<String, Object> state, String where)
+      throws CheckpointException {
+    if (state.containsKey(FACTOR)) {
+      factor = PyValues.toDouble(state.get(FACTOR), where + " 'factor'");
+    }
+    if (state.containsKey(TOTAL_ITERS)) {
+      totalIters = PyValues.toLong(state.get(TOTAL_ITERS), where + " 'total_iters'");
+    }
+  }
+
+  @Override
+  protected Set<String> ownKeys() {
+    return Set.of(FACTOR, TOTAL_ITERS);
+  }
+}

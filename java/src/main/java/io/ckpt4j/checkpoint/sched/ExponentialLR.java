@@ -1,0 +1,61 @@
+package io.ckpt4j.checkpoint.sched;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.checkpoint.optim.ParamGroup;
+import io.ckpt4j.checkpoint.optim.ParamGroups;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code ExponentialLR(optimizer, gamma)}: lr times {@code gamma} every epoch. State:
+ * {@code gamma}.
+ */
+public final class ExponentialLR extends LRScheduler {
+  private static final String GAMMA = "gamma";
+  private double gamma;
+
+  public ExponentialLR(ParamGroups optimizer, double gamma) {
+    this(optimizer, gamma, -1);
+  }
+
+  public ExponentialLR(ParamGroups optimizer, double gamma, long lastEpoch) {
+    super(optimizer);
+    this.gamma = gamma;
+    init(lastEpoch);
+  }
+
+  @Override
+  protected List<Double> getLr() {
+    // Python: the initial step of a resumed scheduler must not move the lr one step ahead
+    if (isInitial) return groupValues(ParamGroup.LR);
+    List<Double> out = new ArrayList<>();
+    for (double lr : groupValues(ParamGroup.LR)) out.add(lr * gamma);
+    return out;
+  }
+
+  @Override
+  protected List<Double> closedFormLr() {
+    List<Double> out = new ArrayList<>();
+    for (double base : baseLrs) out.add(base * Math.pow(gamma, lastEpoch));
+    return out;
+  }
+
+  @Override
+  protected void ownState(Map<String, Object> out) {
+    out.put(GAMMA, gamma);
+  }
+
+  @Override
+  protected void loadOwnState(Map<String, Object> state, String where)
+      throws CheckpointException {
+    if (state.containsKey(GAMMA)) gamma = PyValues.toDouble(state.get(GAMMA), where + " 'gamma'");
+  }
+
+  @Override
+  protected Set<String> ownKeys() {
+    return Set.of(GAMMA);
+  }
+}

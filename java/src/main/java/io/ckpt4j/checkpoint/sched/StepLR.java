@@ -1,0 +1,69 @@
+package io.ckpt4j.checkpoint.sched;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.checkpoint.optim.ParamGroup;
+import io.ckpt4j.checkpoint.optim.ParamGroups;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code StepLR(optimizer, step_size, gamma=0.1)}: multiplies each group's lr by {@code gamma}
+ * every {@code step_size} epochs. State: {@code step_size}, {@code gamma}, then the base fields.
+ */
+public final class StepLR extends LRScheduler {
+  private static final String STEP_SIZE = "step_size";
+  private static final String GAMMA = "gamma";
+  /** Python's default {@code gamma}. */
+  public static final double DEFAULT_GAMMA = 0.1;
+  private long stepSize;
+  private double gamma;
+
+  public StepLR(ParamGroups optimizer, long stepSize, double gamma) {
+    this(optimizer, stepSize, gamma, -1);
+  }
+
+  public StepLR(ParamGroups optimizer, long stepSize, double gamma, long lastEpoch) {
+    super(optimizer);
+    this.stepSize = stepSize;
+    this.gamma = gamma;
+    init(lastEpoch);
+  }
+
+  @Override
+  protected List<Double> getLr() {
+    if (lastEpoch == 0 || pyMod(lastEpoch, stepSize) != 0) return groupValues(ParamGroup.LR);
+    List<Double> out = new ArrayList<>();
+    for (double lr : groupValues(ParamGroup.LR)) out.add(lr * gamma);
+    return out;
+  }
+
+  @Override
+  protected List<Double> closedFormLr() {
+    List<Double> out = new ArrayList<>();
+    for (double base : baseLrs) out.add(base * Math.pow(gamma, pyFloorDiv(lastEpoch, stepSize)));
+    return out;
+  }
+
+  @Override
+  protected void ownState(Map<String, Object> out) {
+    out.put(STEP_SIZE, stepSize);
+    out.put(GAMMA, gamma);
+  }
+
+  @Override
+  protected void loadOwnState(Map<String, Object> state, String where)
+      throws CheckpointException {
+    if (state.containsKey(STEP_SIZE)) {
+      stepSize = PyValues.toLong(state.get(STEP_SIZE), where + " 'step_size'");
+    }
+    if (state.containsKey(GAMMA)) gamma = PyValues.toDouble(state.get(GAMMA), where + " 'gamma'");
+  }
+
+  @Override
+  protected Set<String> ownKeys() {
+    return Set.of(STEP_SIZE, GAMMA);
+  }
+}

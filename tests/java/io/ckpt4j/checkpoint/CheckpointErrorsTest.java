@@ -1,0 +1,202 @@
+package io.ckpt4j.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.TrainingRun.Engine;
+import io.ckpt4j.checkpoint.optim.Adam;
+import io.ckpt4j.checkpoint.optim.AdamW;
+import io.ckpt4j.checkpoint.optim.LibTorchOptimizer;
+import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
+import io.ckpt4j.checkpoint.optim.ParamGroup;
+import io.ckpt4j.checkpoint.optim.SGD;
+import io.ckpt4j.checkpoint.sched.StepLR;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.save.TorchSaver;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What does not fit fails with one line that says what, where and what to do: an optimizer state
+ * dict for other param groups, other group sizes, other shapes, without the state an update
+ * needs, with values of the wrong type; a scheduler state dict with a wrong type; LibTorch asked
+ * for what it does not do; a file that is no training checkpoint; a Namespace not allowed.
+ * The Python checkpoints are the generator's (Adam with two groups, SGD with momentum).
+ */
+class CheckpointErrorsTest {
+  private static final String TWO_GROUPS = "adamw_cosine_groups";
+  private static final String SGD_CASE = "sgd_momentum_steplr";
+
+  private static Path ckpt(String name) {
+    return TrainingFixtures.root().resolve(name).resolve("ckpt.pt");
+  }
+
+  private static void assertOneLine(Exception e, String... parts) {
+    String m = e.getMessage();
+    assertFalse(m.contains("\n"), "one line: " + m);
+    for (String part : parts) assertTrue(m.contains(part), "'" + part + "' in: " + m);
+  }
+
+  /** The optimizer tree of a case's ckpt.pt, changed by {@code edit}, made a state dict. */
+  private static OptimizerStateDict edited(LoadedCheckpoint loaded,
+      java.util.function.Consumer<Map<Object, Object>> edit) throws CheckpointException {
+    @SuppressWarnings("unchecked")
+    Map<Object, Object> optimizer = (Map<Object, Object>) deepCopy(((Map<?, ?>) loaded.root())
+        .get("optimizer"));
+    edit.accept(optimizer);
+    return OptimizerStateDict.fromTree(optimizer, loaded);
+  }
+
+  private static Object deepCopy(Object v) {
+    if (v instanceof Map<?, ?> m) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      m.forEach((k, x) -> out.put(k, deepCopy(x)));
+      return out;
+    }
+    if (v instanceof List<?> l && !(v instanceof io.ckpt4j.pickle.PyTuple)) {
+      List<Object> out = new ArrayList<>();
+      l.forEach(x -> out.add(deepCopy(x)));
+      return out;
+    }
+    return v;
+  }
+
+  @Test
+  void aStateDictForOtherParamGroupsIsRefused() throws Exception {
+    try (SmallNet net = new SmallNet();
+        AdamW opt = new AdamW(List.of(ParamGroup.of(net.parameters())), AdamW.options());
+        Checkpoint ckpt = Checkpoint.load(ckpt(TWO_GROUPS), TrainingFixtures.LOAD)) {
+      CheckpointException e = assertThrows(CheckpointException.class,
+          () -> opt.loadStateDict(ckpt.optimizer()));
+      assertOneLine(e, "2 param groups", "this AdamW has 1", "same param groups");
+    }
+  }
+
+  @Test
+  void aGroupOfAnotherSizeIsRefused() throws Exception {
+    try (SmallNet net = new SmallNet();
+        Checkpoint ckpt = Checkpoint.load(ckpt(SGD_CASE), TrainingFixtures.LOAD)) {
+      List<Tensor> fewer = new ArrayList<>(net.parameterList());
+      fewer.remove(0);
+      try (SGD opt = new SGD(List.of(ParamGroup.of(fewer)), SGD.options().momentum(0.5))) {
+        CheckpointException e = assertThrows(CheckpointException.class,
+            () -> opt.loadStateDict(ckpt.optimizer()));
+        assertOneLine(e, "param group 0", "has " + (fewer.size() + 1) + " parameters",
+            "has " + fewer.size(), "model.parameters() order");
+      }
+    }
+  }
+
+  @Test
+  void parametersInAnotherOrderAreRefusedByShape() throws Exception {
+    for (Engine engine : Engine.values()) {
+      try (SmallNet net = new SmallNet();
+          Checkpoint ckpt = Checkpoint.load(ckpt(SGD_CASE), TrainingFixtures.LOAD)) {
+        List<Tensor> reversed = new ArrayList<>(net.parameterList());
+        Collections.reverse(reversed);
+        try (TrainingRun.Opt opt = TrainingRun.optimizer(TrainingRun.JSON.readTree(
+            "{\"type\": \"SGD\", \"kwargs\": {\"momentum\": 0.9}}"),
+            List.of(ParamGroup.of(reversed)), engine)) {
+          CheckpointException e = assertThrows(CheckpointException.class,
+              () -> opt.loadStateDict(ckpt.optimizer()));
+          assertOneLine(e, "'momentum_buffer' of parameter 0", "has shape", "another model");
+        }
+      }
+    }
+  }
+
+  @Test
+  void stateTheUpdateNeedsMustBeThere() throws Exception {
+    try (SmallNet net = new SmallNet();
+        LoadedCheckpoint loaded = CheckpointLoader.load(ckpt("adam_amsgrad_onecycle"),
+            TrainingFixtures.LOAD);
+        Adam opt = new Adam(List.of(ParamGroup.of(net.parameters())),
+            Adam.options().amsgrad(true));
+        OptimizerStateDict broken = edited(loaded, o -> ((Map<?, ?>) ((Map<?, ?>) o.get("state"))
+            .get(2L)).remove("max_exp_avg_sq"))) {
+      CheckpointException e = assertThrows(CheckpointException.class,
+          () -> opt.loadStateDict(broken));
+      assertOneLine(e, "parameter 2", "'max_exp_avg_sq'", "torch.optim.Adam");
+    }
+  }
+
+  @Test
+  void hyperParametersOfTheWrongTypeAreNamed() throws Exception {
+    try (SmallNet net = new SmallNet();
+        LoadedCheckpoint loaded = CheckpointLoader.load(ckpt(SGD_CASE), TrainingFixtures.LOAD);
+        SGD opt = new SGD(List.of(ParamGroup.of(net.parameters())), SGD.options());
+        OptimizerStateDict broken = edited(loaded, o -> {
+          @SuppressWarnings("unchecked")
+          Map<Object, Object> group =
+              (Map<Object, Object>) ((List<?>) o.get("param_groups")).get(0);
+          group.put("lr", "0.1");
+        })) {
+      double before = opt.paramGroups().get(0).lr();
+      CheckpointException e = assertThrows(CheckpointException.class,
+          () -> opt.loadStateDict(broken));
+      assertOneLine(e, "param group 0", "'lr' must be a number, not str");
+      assertEquals(before, opt.paramGroups().get(0).lr(), "a refused state dict changes nothing");
+    }
+  }
+
+  @Test
+  void aSchedulerStateOfTheWrongTypeIsNamed() throws Exception {
+    try (SmallNet net = new SmallNet();
+        SGD opt = new SGD(List.of(ParamGroup.of(net.parameters())), SGD.options());
+        Checkpoint ckpt = Checkpoint.load(ckpt(SGD_CASE), TrainingFixtures.LOAD)) {
+      StepLR sched = new StepLR(opt, 1, StepLR.DEFAULT_GAMMA);
+      Map<String, Object> state = new LinkedHashMap<>(ckpt.lrScheduler());
+      state.put("step_size", 2.5);
+      CheckpointException e = assertThrows(CheckpointException.class,
+          () -> sched.loadStateDict(state));
+      assertOneLine(e, "StepLR state_dict 'step_size' must be an int, not float");
+    }
+  }
+
+  @Test
+  void libtorchRefusesWhatItCannotDo() throws Exception {
+    try (SmallNet net = new SmallNet()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> LibTorchOptimizer.sgd(net.parameters(), SGD.options().maximize(true)));
+      assertOneLine(e, "maximize=True", "LibTorch's SGD", "io.ckpt4j.checkpoint.optim.SGD");
+      try (LibTorchOptimizer adam = LibTorchOptimizer.adam(
+              List.of(ParamGroup.of(net.parameters())), Adam.options());
+          Checkpoint ckpt = Checkpoint.load(ckpt("adamw_data_parallel"), TrainingFixtures.LOAD)) {
+        CheckpointException c = assertThrows(CheckpointException.class,
+            () -> adam.loadStateDict(ckpt.optimizer()));
+        assertOneLine(c, "decoupled_weight_decay=true", "LibTorchOptimizer.adamW");
+      }
+    }
+  }
+
+  @Test
+  void aFileThatIsNoTrainingCheckpointIsRefused(@TempDir Path dir) throws Exception {
+    Path bare = dir.resolve("bare.pt");
+    try (Tensor t = torch.zeros(3)) {
+      TorchSaver.save(bare, t);
+    }
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> Checkpoint.load(bare, LoadOptions.defaults()));
+    assertOneLine(e, "holds tensor, not a dict", "StateDict.from");
+  }
+
+  @Test
+  void aNamespaceNeedsTheCallersConsent() {
+    CheckpointException e = assertThrows(CheckpointException.class,
+        () -> Checkpoint.load(ckpt("sgd_namespace_args"), LoadOptions.defaults()));
+    assertOneLine(e, "argparse.Namespace");
+  }
+}
