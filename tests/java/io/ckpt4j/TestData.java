@@ -21,6 +21,16 @@ public final class TestData {
     return dir;
   }
 
+  /** The test-data root itself: Java tests write what Python checks into folders below it. */
+  public static Path root() {
+    String root = System.getProperty("ckpt4j.testdata");
+    if (root == null) {
+      throw new IllegalStateException("system property ckpt4j.testdata is not set: run the tests"
+          + " through Maven (mvn verify)");
+    }
+    return Path.of(root);
+  }
+
   /** The committed fixtures folder (tests/fixtures). */
   public static Path fixtures() {
     return Path.of(System.getProperty("ckpt4j.fixtures", "tests/fixtures"));

@@ -25,10 +25,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code ckpt4j demo}: the save/load tutorial's reading half, on real checkpoints bundled with
- * ckpt4j (see resources io/ckpt4j/demo/README.md): formats by content, a legacy Hugging Face
- * state_dict into LibTorch, a file saved on cuda:1 and map_location, DataParallel's {@code module.}
- * keys, and lazy (mmap) loading.
+ * {@code ckpt4j demo}: checkpoints bundled with ckpt4j (see resources io/ckpt4j/demo/README.md):
+ * formats by content, a legacy Hugging Face state_dict into LibTorch, a file saved on cuda:1 and
+ * map_location, DataParallel's {@code module.} keys, lazy (mmap) loading — then the save/load
+ * tutorial end to end on a small ResNet ({@link TutorialDemo}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Walk through loading real PyTorch checkpoints with ckpt4j.")
@@ -37,6 +37,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final List<String> FILES = List.of(
       "distilbert_legacy_pytorch_model.bin", "data_parallel_state_dict.pt", "saved_on_cuda1.pt");
   private static final String DATA_PARALLEL_PREFIX = "module.";
+  private static final String TUTORIAL = "tutorial/";
 
   @Spec CommandSpec spec;
 
@@ -48,11 +49,13 @@ final class DemoCommand implements Callable<Integer> {
     Path dir = Files.createTempDirectory("ckpt4j-demo");
     try {
       for (String name : FILES) extract(name, dir.resolve(name));
+      for (String name : TutorialDemo.FILES) extract(TUTORIAL + name, dir.resolve(name));
       formats(dir);
       legacyStateDict(dir.resolve(FILES.get(0)));
       dataParallel(dir.resolve(FILES.get(1)));
       mapLocation(dir.resolve(FILES.get(2)));
       lazy(dir.resolve(FILES.get(0)));
+      new TutorialDemo(dir, out).run();
       out.println();
       out.println("Done. Try: ./ckpt4j inspect <your checkpoint>   (--json for tools)");
     } finally {

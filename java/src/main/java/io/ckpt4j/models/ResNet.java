@@ -182,7 +182,8 @@ public final class ResNet implements TorchModel, AutoCloseable {
   /**
    * Builds {@code arch} on {@code device} and loads the weights file {@code weights} into it,
    * strictly: {@code torch.load(weights, map_location=device)} (the state_dict at the root, or
-   * inside a training checkpoint under {@code model}, {@code state_dict}, ...), then
+   * inside a training checkpoint under {@code model}, {@code state_dict}, ..., or the state_dict
+   * of a whole pickled model, read as inert objects without running anything), then
    * {@code model.load_state_dict(state_dict)}. Weights saved from a wrapper load too: the
    * {@code module.} prefix of DataParallel / DistributedDataParallel and the {@code _orig_mod.}
    * prefix of torch.compile are stripped. {@code num_classes} and the width
@@ -203,9 +204,10 @@ public final class ResNet implements TorchModel, AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(e.getMessage(), e);
     }
-    LoadOptions options = LoadOptions.defaults().mapLocation(device);
+    // Whole pickled models (torch.save(model)) come back as inert objects: nothing runs.
+    LoadOptions options = LoadOptions.defaults().mapLocation(device).inertObjects(true);
     try (LoadedCheckpoint checkpoint = CheckpointLoader.load(weights, options);
-        StateDict stateDict = StateDict.from(checkpoint)) {
+        StateDict stateDict = StateDict.extract(checkpoint)) {
       long classes = rows(stateDict, STATE_DICT_FC_WEIGHT, IMAGENET_CLASSES);
       long stemWidth = rows(stateDict, STATE_DICT_CONV1_WEIGHT, FULL_WIDTH);
       ResNet model = create(architecture, classes, stemWidth);
