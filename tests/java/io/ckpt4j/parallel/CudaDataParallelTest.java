@@ -31,7 +31,7 @@ class CudaDataParallelTest {
 
   @BeforeEach
   void needsCuda() {
-    assumeTrue(ParallelDevices.cudaDeviceCount() > 0, "no CUDA device visible to LibTorch");
+    assumeTrue(io.ckpt4j.tensor.Devices.cudaDeviceCount() > 0, "no CUDA device visible to LibTorch");
     gpus = ParallelDevices.visible();
   }
 

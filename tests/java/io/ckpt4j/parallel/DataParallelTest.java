@@ -257,7 +257,7 @@ class DataParallelTest {
 
   @Test
   void aCudaDeviceThatDoesNotExistIsACheckpointException() throws Exception {
-    long count = ParallelDevices.cudaDeviceCount();
+    long count = io.ckpt4j.tensor.Devices.cudaDeviceCount();
     String missing = "cuda:" + count;
     SmallNet net = ParallelFixtures.model();
     CheckpointException e = assertThrows(CheckpointException.class, () -> DataParallel.of(net,
@@ -269,7 +269,7 @@ class DataParallelTest {
   void theDefaultDevicesAreTheVisibleCudaDevicesOrTheCpu() throws Exception {
     SmallNet net = ParallelFixtures.model();
     try (DataParallel<SmallNet> dp = DataParallel.of(net, SmallNet::new)) {
-      long count = ParallelDevices.cudaDeviceCount();
+      long count = io.ckpt4j.tensor.Devices.cudaDeviceCount();
       List<String> expected = new ArrayList<>();
       for (long i = 0; i < count; i++) expected.add("cuda:" + i);
       if (count == 0) expected.add("cpu");

@@ -1,5 +1,6 @@
 package io.ckpt4j.libtorch;
 
+import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.PointerScope;
@@ -66,7 +67,7 @@ public final class LibTorchArchives {
    */
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   public static void load(Module into, Path file, String device) throws CheckpointException {
-    String canonical = ModelDevices.check(device, "loading LibTorch archive " + file);
+    String canonical = Devices.check(device, "loading LibTorch archive " + file, "use device \"cpu\"");
     ArchiveKinds.requireModuleArchive(file);
     try (PointerScope scope = new PointerScope()) {
       InputArchive archive = new InputArchive();

@@ -1,5 +1,6 @@
 package io.ckpt4j.libtorch;
 
+import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.pickle.PyTuple;
@@ -168,8 +169,8 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
   /** {@code model.to(device)}: moves every parameter and buffer ("cpu", "cuda", "cuda:N"). */
   public ScriptModel to(String target) throws CheckpointException {
     requireOpen();
-    String canonical = ModelDevices.check(target, "moving " + source);
-    try (Device d = ModelDevices.device(canonical)) {
+    String canonical = Devices.check(target, "moving " + source, "use device \"cpu\"");
+    try (Device d = new Device(canonical)) {
       module.to(d);
     } catch (RuntimeException e) {
       throw LibTorchErrors.wrap("moving " + source + " to " + canonical + " failed", e);

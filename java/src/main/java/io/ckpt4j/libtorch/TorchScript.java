@@ -1,5 +1,6 @@
 package io.ckpt4j.libtorch;
 
+import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Device;
@@ -30,10 +31,10 @@ public final class TorchScript {
    *     LibTorch 2.13 cannot read, or with LibTorch's one-line reason if loading fails
    */
   public static ScriptModel load(Path file, String device) throws CheckpointException {
-    String canonical = ModelDevices.check(device, "loading TorchScript " + file);
+    String canonical = Devices.check(device, "loading TorchScript " + file, "use device \"cpu\"");
     ArchiveKinds.requireTorchScript(file);
     JitModule module;
-    try (Device d = ModelDevices.device(canonical);
+    try (Device d = new Device(canonical);
         DeviceOptional location = new DeviceOptional(d)) {
       module = torch.load(file.toString(), location, false);
     } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.pickle.PyBytes;
+import io.ckpt4j.pickle.PyGlobalRef;
 import io.ckpt4j.pickle.PyObject;
 import io.ckpt4j.pickle.PyOrderedDict;
 import io.ckpt4j.pickle.PyTuple;
@@ -27,7 +28,8 @@ public final class PythonTypes {
     if (value instanceof List) return "list";
     if (value instanceof Set) return "set";
     if (value instanceof TensorRef t) return t.isParameter() ? "Parameter" : "Tensor";
-    if (value instanceof PyObject o) return o.className();
+    if (value instanceof PyObject o) return "object of class " + o.className();
+    if (value instanceof PyGlobalRef g) return "global " + g.qualifiedName();
     return value.getClass().getSimpleName();
   }
 }

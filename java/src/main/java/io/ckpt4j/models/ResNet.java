@@ -1,5 +1,6 @@
 package io.ckpt4j.models;
 
+import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -314,7 +315,7 @@ public final class ResNet implements TorchModel, AutoCloseable {
    */
   public ResNet to(String device) throws CheckpointException {
     ensureOpen();
-    try (Device target = ModelDevices.resolve(device)) {
+    try (Device target = Devices.resolve(device, "the model", "use cpu")) {
       module.to(target, false);
     }
     return this;

@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.tensor.Devices;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -19,8 +20,6 @@ import org.bytedeco.pytorch.global.torch;
 final class ParallelDevices {
   static final String CPU = "cpu";
   static final String CUDA = "cuda";
-  /** The environment variable that selects and renumbers the CUDA devices a process sees. */
-  static final String CUDA_VISIBLE_DEVICES = "CUDA_VISIBLE_DEVICES";
 
   private static final Pattern NAME = Pattern.compile("(cpu|cuda)(?::(\\d{1,9}))?");
 
@@ -46,11 +45,8 @@ final class ParallelDevices {
 
   /** Python's default {@code device_ids}: every visible CUDA device, or the CPU when none is. */
   static List<String> visible() {
-    long count = cudaDeviceCount();
-    if (count == 0) return List.of(CPU);
-    List<String> devices = new ArrayList<>();
-    for (long i = 0; i < count; i++) devices.add(CUDA + ":" + i);
-    return List.copyOf(devices);
+    List<String> cuda = Devices.visibleCuda();
+    return cuda.isEmpty() ? List.of(CPU) : List.copyOf(cuda);
   }
 
   /**
@@ -59,24 +55,6 @@ final class ParallelDevices {
    * @throws CheckpointException for a CUDA device beyond the visible ones, or without CUDA
    */
   static void checkExists(String device) throws CheckpointException {
-    if (device.equals(CPU)) return;
-    long index = Long.parseLong(device.substring(CUDA.length() + 1));
-    long count = cudaDeviceCount();
-    if (count == 0) {
-      throw new CheckpointException("device " + device + " is not available: this LibTorch sees"
-          + " no CUDA device (a CPU build, no GPU, or " + CUDA_VISIBLE_DEVICES
-          + " empty): use cpu");
-    }
-    if (index >= count) {
-      String visibleVar = System.getenv(CUDA_VISIBLE_DEVICES);
-      throw new CheckpointException("device " + device + " does not exist: " + count
-          + " CUDA device(s) are visible, cuda:0 to cuda:" + (count - 1)
-          + (visibleVar == null ? "" : " (" + CUDA_VISIBLE_DEVICES + "=" + visibleVar + ")"));
-    }
-  }
-
-  /** The number of CUDA devices LibTorch sees (0 on a CPU build). */
-  static long cudaDeviceCount() {
-    return torch.cuda_is_available() ? torch.cuda_device_count() : 0;
+    Devices.check(device, "DataParallel device " + device, "use cpu, or a visible CUDA device");
   }
 }

@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PyOrderedDict;
@@ -261,7 +262,7 @@ public final class StateDict implements AutoCloseable {
    */
   public StateDict to(String device) throws CheckpointException {
     ensureOpen();
-    Device target = TargetDevice.resolve(device);
+    Device target = Devices.resolve(device, "moving the state_dict", "use cpu");
     StateDict out = new StateDict();
     try (target) {
       for (Map.Entry<String, Tensor> e : tensors.entrySet()) {

@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PyObject;
@@ -53,7 +54,7 @@ final class StateDictSearch {
           + " StateDict.fromWholeModule");
     }
     throw new CheckpointException("no state_dict in " + where + ": the checkpoint is "
-        + TreeValues.describe(root) + ", not a dict of str to tensors");
+        + PythonTypes.name(root) + ", not a dict of str to tensors");
   }
 
   private static Object search(Map<?, ?> map, int depth, String where)
@@ -97,19 +98,19 @@ final class StateDictSearch {
   static StateDict materialize(Object tree, LoadedCheckpoint ckpt, String where)
       throws CheckpointException {
     if (!(tree instanceof Map<?, ?> map)) {
-      throw new CheckpointException(where + " is " + TreeValues.describe(tree)
+      throw new CheckpointException(where + " is " + PythonTypes.name(tree)
           + ", not a dict of str to tensors");
     }
     StateDict out = StateDict.empty();
     try {
       for (Map.Entry<?, ?> e : map.entrySet()) {
         if (!(e.getKey() instanceof String key)) {
-          throw new CheckpointException(where + " has a key " + TreeValues.describe(e.getKey())
+          throw new CheckpointException(where + " has a key " + PythonTypes.name(e.getKey())
               + "; state_dict keys are str");
         }
         if (!(e.getValue() instanceof TensorRef ref)) {
           throw new CheckpointException(where + " maps '" + TreeValues.quoted(key) + "' to "
-              + TreeValues.describe(e.getValue()) + "; state_dict values are tensors");
+              + PythonTypes.name(e.getValue()) + "; state_dict values are tensors");
         }
         out.putOwned(key, new Tensor(ckpt.tensor(ref)));
       }

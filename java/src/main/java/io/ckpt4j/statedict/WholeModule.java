@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PyObject;
@@ -99,7 +100,7 @@ final class WholeModule {
     PyObject root = find(ckpt.root());
     if (root == null) {
       throw new CheckpointException("no whole pickled nn.Module in " + ckpt.path() + ": the"
-          + " checkpoint is " + TreeValues.describe(ckpt.root()) + " (read it with"
+          + " checkpoint is " + PythonTypes.name(ckpt.root()) + " (read it with"
           + " LoadOptions.inertObjects(true); for a state_dict use StateDict.from)");
     }
     StateDict out = StateDict.empty();
@@ -148,7 +149,7 @@ final class WholeModule {
       String name = key(e.getKey(), "child module", where, ckpt);
       if (!isModule(e.getValue())) {
         throw broken(where, ckpt, "has child '" + TreeValues.quoted(name) + "' that is "
-            + TreeValues.describe(e.getValue()) + ", not an nn.Module");
+            + PythonTypes.name(e.getValue()) + ", not an nn.Module");
       }
       walk((PyObject) e.getValue(), prefix + name + ".", out, metadata, ckpt, path);
     }
@@ -161,7 +162,7 @@ final class WholeModule {
     String name = key(entry.getKey(), kind, where, ckpt);
     if (!(entry.getValue() instanceof TensorRef ref)) {
       throw broken(where, ckpt, "has " + kind + " '" + TreeValues.quoted(name) + "' that is "
-          + TreeValues.describe(entry.getValue()) + ", not a tensor");
+          + PythonTypes.name(entry.getValue()) + ", not a tensor");
     }
     out.putOwned(prefix + name, ckpt.tensor(ref).detach());
   }
@@ -169,7 +170,7 @@ final class WholeModule {
   private static String key(Object key, String kind, String where, LoadedCheckpoint ckpt)
       throws CheckpointException {
     if (key instanceof String s) return s;
-    throw broken(where, ckpt, "names a " + kind + " with " + TreeValues.describe(key)
+    throw broken(where, ckpt, "names a " + kind + " with " + PythonTypes.name(key)
         + " instead of a str");
   }
 
@@ -184,7 +185,7 @@ final class WholeModule {
       LoadedCheckpoint ckpt) throws CheckpointException {
     Object value = dict.get(attribute);
     if (value instanceof Map<?, ?> m) return m;
-    throw broken(where, ckpt, "has " + attribute + " = " + TreeValues.describe(value)
+    throw broken(where, ckpt, "has " + attribute + " = " + PythonTypes.name(value)
         + ", not a dict");
   }
 
@@ -194,7 +195,7 @@ final class WholeModule {
     Object value = dict.get(NON_PERSISTENT);
     if (value == null) return Set.of();
     if (value instanceof Set<?> s) return s;
-    throw broken(where, ckpt, "has " + NON_PERSISTENT + " = " + TreeValues.describe(value)
+    throw broken(where, ckpt, "has " + NON_PERSISTENT + " = " + PythonTypes.name(value)
         + ", not a set");
   }
 

@@ -120,7 +120,7 @@ public final class TensorMaterializer implements AutoCloseable {
   }
 
   private Device device(StorageRef root) throws CheckpointException {
-    return Devices.resolve(targetLocation(root.location()), root.location(), root.key());
+    return Devices.resolveStorage(targetLocation(root.location()), root.location(), root.key());
   }
 
   /** {@code host} on the storage's target device (itself when that is the CPU). */
