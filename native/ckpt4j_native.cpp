@@ -1,5 +1,6 @@
 // ckpt4j native layer: file-backed storages for tensors. See ckpt4j_native.h.
 #include "ckpt4j_native.h"
+#include "ckpt4j_errors.h"
 
 #include <ATen/ATen.h>
 
@@ -21,6 +22,9 @@
 namespace ckpt4j {
 namespace {
 
+using errors::guarded;
+using errors::set_error;
+
 // Reads below this size stay on the calling thread; above it they are split across threads.
 constexpr int64_t kParallelReadThreshold = int64_t{16} << 20;
 // The largest single pread request (Linux caps one read at about 2 GiB anyway).
@@ -28,11 +32,6 @@ constexpr int64_t kMaxReadChunk = int64_t{1} << 30;
 // Transparent huge page size on x86-64: blocks are rounded up to it so the kernel can use them.
 constexpr int64_t kHugePage = int64_t{2} << 20;
 constexpr int32_t kMaxThreads = 64;
-
-void set_error(char* err, int64_t err_len, const std::string& message) {
-  if (err == nullptr || err_len <= 0) return;
-  std::snprintf(err, static_cast<size_t>(err_len), "%s", message.c_str());
-}
 
 std::string errno_text(const char* what, const char* path) {
   return std::string(what) + " " + path + ": " + std::strerror(errno);
@@ -148,38 +147,28 @@ void append_slices(const std::shared_ptr<Block>& block, char* data, const int64_
 
 // The shared shape of read_block and map_block: check the request, open the file, let `fill`
 // make the block (it returns "" or an error text), then hand out one tensor per slice. Every
-// failure, exceptions included, becomes `false` plus a message.
+// failure, exceptions included (through guarded), becomes `false` plus a message.
 template <typename Fill>
 bool with_block(const char* what, const char* path, int64_t offset, int64_t length,
                 const int64_t* slice_offsets, const int64_t* slice_lengths, int64_t count,
                 std::vector<torch::Tensor>* out, char* err, int64_t err_len, Fill fill) {
-  try {
+  std::string failure;
+  const bool ran = guarded(err, err_len, what, [&] {
     int raw_fd = -1;
-    const std::string bad =
-        open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
+    failure = open_checked(path, offset, length, slice_offsets, slice_lengths, count, &raw_fd);
     Fd fd(raw_fd);
-    if (!bad.empty()) {
-      set_error(err, err_len, bad);
-      return false;
-    }
+    if (!failure.empty()) return;
     if (length == 0) {  // nothing to read or map: every slice is empty
       for (int64_t i = 0; i < count; ++i) out->push_back(at::empty({0}, at::kByte));
-      return true;
+      return;
     }
     std::shared_ptr<Block> block;
     char* data = nullptr;
-    const std::string e = fill(fd.get(), &block, &data);
-    if (!e.empty()) {
-      set_error(err, err_len, e);
-      return false;
-    }
-    append_slices(block, data, slice_offsets, slice_lengths, count, out);
-    return true;
-  } catch (const std::exception& e) {
-    set_error(err, err_len, std::string(what) + " failed: " + e.what());
-  } catch (...) {
-    set_error(err, err_len, std::string(what) + " failed with an unknown C++ exception");
-  }
+    failure = fill(fd.get(), &block, &data);
+    if (failure.empty()) append_slices(block, data, slice_offsets, slice_lengths, count, out);
+  });
+  if (ran && failure.empty()) return true;
+  if (ran) set_error(err, err_len, failure);
   return false;
 }
 

@@ -1,5 +1,6 @@
 // ckpt4j native layer, data parallelism. See ckpt4j_parallel.h.
 #include "ckpt4j_parallel.h"
+#include "ckpt4j_errors.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/variable.h>
@@ -16,43 +17,10 @@
 namespace ckpt4j {
 namespace {
 
-// The first line of an error raised inside the TorchScript interpreter; its last line says what
-// failed (the lines between are the script's traceback).
-constexpr const char* kScriptFailure = "The following operation failed in the TorchScript";
+using errors::guarded;
+using errors::one_line;
+using errors::set_error;
 
-void set_error(char* err, int64_t err_len, const std::string& message) {
-  if (err == nullptr || err_len <= 0) return;
-  std::snprintf(err, static_cast<size_t>(err_len), "%s", message.c_str());
-}
-
-// One line of a (possibly multi-line) LibTorch message: the line that says what went wrong.
-std::string one_line(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    size_t start = line.find_first_not_of(" \t\r");
-    if (start != std::string::npos) lines.push_back(line.substr(start));
-  }
-  if (lines.empty()) return "(no message)";
-  if (lines.size() > 1 && lines.front().rfind(kScriptFailure, 0) == 0) return lines.back();
-  return lines.front();
-}
-
-// Runs `body`, turning any exception into false plus "<what>: <one line>" in `err`.
-template <typename Body>
-bool guarded(char* err, int64_t err_len, const std::string& what, Body&& body) {
-  try {
-    body();
-    return true;
-  } catch (const c10::Error& e) {
-    set_error(err, err_len, what + ": " + one_line(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    set_error(err, err_len, what + ": " + one_line(e.what()));
-  } catch (...) {
-    set_error(err, err_len, what + ": unknown C++ exception");
-  }
-  return false;
-}
 
 std::vector<c10::Device> parse_devices(const std::vector<std::string>& names) {
   TORCH_CHECK(!names.empty(), "no device given");
