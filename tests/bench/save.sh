@@ -39,7 +39,9 @@ print(f"{'file':<14} {'ckpt4j':>9} {'torch.save':>11} {'ratio':>6}   {'ckpt4j no
 for f in sorted({k[0] for k in j}):
     js, jn, ps, pf = j[(f, 'save')], j[(f, 'save-nofsync')], p[(f, 'save')], p[(f, 'save-fsync')]
     print(f"{f:<14} {js:>8.3f}s {ps:>10.3f}s {ps/js:>5.2f}x   {jn:>14.3f}s {ps/jn:>5.2f}x   {pf:>11.3f}s {js-jn:>10.3f}s")
-print("ckpt4j = TorchSaver.save: temp file, fsync, atomic rename, directory fsync (the default)")
+print("ckpt4j = TorchSaver.save (the default): temp file flushed while written, fsync, atomic rename,")
+print("         directory fsync")
 print("ckpt4j nofsync = the same without the fsyncs (atomic for a killed process, not for power loss)")
-print("ratio = torch.save / ckpt4j (aim >= 1x); fsync cost = ckpt4j - ckpt4j nofsync")
+print("ratio = torch.save / ckpt4j (aim >= 1x); fsync cost = ckpt4j - ckpt4j nofsync (below 0 when")
+print("flushing while writing spares the writer the kernel's dirty-page throttling)")
 PY

@@ -13,11 +13,22 @@ import time
 import torch
 
 
+def settle(target):
+    """Untimed, before each run: the last run's file is flushed to disk and deleted, so no run
+    pays for another's write-back and each writes a new file (as `ckpt4j bench-save` does)."""
+    if os.path.exists(target):
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.remove(target)
+
+
 def best(obj, target, fsync, runs):
     t_best = float("inf")
     for _ in range(runs):
-        if os.path.exists(target):
-            os.remove(target)  # a new file each run, as ckpt4j's bench does
+        settle(target)
         t0 = time.perf_counter()
         torch.save(obj, target)
         if fsync:
@@ -44,6 +55,5 @@ if __name__ == "__main__":
             print(f"{path} save {best(obj, target, False, runs):.4f}", flush=True)
             print(f"{path} save-fsync {best(obj, target, True, runs):.4f}", flush=True)
         finally:
-            if os.path.exists(target):
-                os.remove(target)
+            settle(target)
         del obj

@@ -155,12 +155,12 @@ def resolve_globals(names):
     return out
 
 
-def load(path, weights_only=True, safe_globals=(), mmap=False, record=True):
-    """(object, {storage _cdata: saved location}) with every storage left on the CPU."""
+def load(path, weights_only=True, safe_globals=(), mmap=False):
+    """torch.load(path) with every storage left on the CPU: (object, LocationRecorder), the
+    recorder knowing each storage's saved location."""
     recorder = LocationRecorder()
     with torch.serialization.safe_globals(resolve_globals(safe_globals)):
-        obj = torch.load(path, map_location=recorder if record else None,
-                         weights_only=weights_only, mmap=mmap)
+        obj = torch.load(path, map_location=recorder, weights_only=weights_only, mmap=mmap)
     return obj, recorder
 
 

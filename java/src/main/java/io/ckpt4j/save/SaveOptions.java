@@ -51,8 +51,9 @@ public final class SaveOptions {
 
   /**
    * Whether to fsync the new file before it replaces the target and the directory after (default
-   * true). Without it the replacement is still atomic for a process that is killed, but a power
-   * loss may leave an empty or partial file at the target.
+   * true; the file is flushed to the disk while it is written, so this costs little). Without it
+   * the replacement is still atomic for a process that is killed, but a power loss may leave an
+   * empty or partial file at the target.
    */
   public SaveOptions fsync(boolean fsync) {
     return new SaveOptions(mapLocation, fsync, hostCopiesForTesting);
