@@ -327,12 +327,31 @@ def apply_transform(obj, transform):
         torch.nn.modules.utils.consume_prefix_in_state_dict_if_present(sd, transform["strip_prefix"])
     prefix = transform.get("add_prefix")
     if prefix:
-        new = type(sd)((prefix + k, v) for k, v in sd.items())
-        if hasattr(sd, "_metadata"):
-            new._metadata = type(sd._metadata)(
-                ((prefix + k) if k else prefix.rstrip("."), v) for k, v in sd._metadata.items())
-        obj = replace_state_dict(obj, at, new)
+        obj = replace_state_dict(obj, at, add_prefix(sd, prefix))
     return obj
+
+
+def add_prefix(sd, prefix):
+    """The state dict a wrapper holding the model under `prefix` gives: every key prefixed, and
+    `_metadata` as nn.DataParallel(model).state_dict() has it — the wrapper's own entries first
+    (nn.Module version 1, one per level of the prefix), then the model's, renamed."""
+    new = type(sd)((prefix + k, v) for k, v in sd.items())
+    if hasattr(sd, "_metadata"):
+        bare = prefix[:-1] if prefix.endswith(".") else prefix
+        levels = [""] + [bare[:i] for i, c in enumerate(bare) if c == "."]
+        new._metadata = type(sd._metadata)([(level, {"version": 1}) for level in levels] + [
+            ((prefix + k) if k else bare, v) for k, v in sd._metadata.items()])
+    return new
+
+
+def _check_add_prefix_is_data_parallel():
+    """add_prefix(model.state_dict(), "module.") is nn.DataParallel(model).state_dict()."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    mine, theirs = add_prefix(model.state_dict(), "module."), torch.nn.DataParallel(model).state_dict()
+    assert list(mine) == list(theirs) and mine._metadata == theirs._metadata, (mine, theirs)
+
+
+_check_add_prefix_is_data_parallel()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -236,6 +236,13 @@ class FourCasesTest {
         dir.resolve("whole_multi.pt").toString(), "--input", in, "--output",
         out.resolve("run_resnet_data_parallel.pt").toString(), "--data-parallel", "--devices",
         String.join(",", manyDevices())));
+    // convert --state-dict: a whole pickled DataParallel model to its state dict (module. keys,
+    // loaded into DataParallel by the check), and with the prefix stripped (a plain model's).
+    String whole = dir.resolve("whole_multi.pt").toString();
+    assertEquals(0, io.ckpt4j.cli.Main.run("convert", "--state-dict", whole,
+        out.resolve("convert_whole_multi.pt").toString()));
+    assertEquals(0, io.ckpt4j.cli.Main.run("convert", "--state-dict", "--strip-prefix", "module.",
+        whole, out.resolve("convert_whole_multi_stripped.pt").toString()));
     // What Java wrote reads back in Java too, with Python's logits.
     try (LoadedCheckpoint ran = CheckpointLoader.load(out.resolve("run_traced.pt"),
         LoadOptions.defaults())) {

@@ -81,6 +81,15 @@ public final class StateDict implements AutoCloseable {
   }
 
   /**
+   * Where {@link #from} finds the state_dict in {@code ckpt}'s object tree: the dict itself (the
+   * root, or an entry such as {@code model} or {@code state_dict}), for callers that replace it
+   * in place (e.g. {@code ckpt4j convert --strip-prefix} keeps the rest of a checkpoint).
+   */
+  public static Object locate(LoadedCheckpoint ckpt) throws CheckpointException {
+    return StateDictSearch.find(ckpt.root(), ckpt.path().toString());
+  }
+
+  /**
    * A state_dict from {@code tree}, a dict in {@code ckpt}'s object tree whose keys are str and
    * whose values are tensors; its {@code _metadata} is kept. The tensors are new references to
    * the checkpoint's (they outlive its close).
