@@ -120,6 +120,9 @@ def cases():
              values.strided_views),
         Case("tensors_shared_storage.pt", "tied weights (same Parameter under two keys) and "
              "several views of one base", values.shared_storage),
+        Case("tensors_untyped_view_of_typed.pt", "a uint8 tensor and a uint16 view of its bytes:"
+             " one storage named as ByteStorage and as UntypedStorage (_rebuild_tensor_v3)",
+             values.untyped_view_of_typed),
         Case("tensors_requires_grad.pt", "Parameters with requires_grad True/False, a plain "
              "tensor with requires_grad=True", values.grad_flags),
         Case("tensors_with_attributes.pt", "a tensor with Python attributes "

@@ -160,6 +160,13 @@ def shared_storage():
     ])
 
 
+def untyped_view_of_typed():
+    """torch 2.x pickles uint16 through UntypedStorage + _rebuild_tensor_v3 and uint8 through
+    ByteStorage: a uint16 view of a uint8 tensor names one storage key both ways."""
+    base = torch.arange(8, dtype=torch.uint8)
+    return OrderedDict([("bytes", base), ("as_uint16", base.view(torch.uint16))])
+
+
 def grad_flags():
     torch.manual_seed(5)
     return {

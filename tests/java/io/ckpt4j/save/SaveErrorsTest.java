@@ -76,13 +76,16 @@ class SaveErrorsTest {
   }
 
   @Test
-  void typedAndUntypedStorageOverOneStorage() throws Exception {
-    Tensor bytes = trees.random(DType.UINT8, 8);
+  void aTypedTensorOverAStorageFirstSavedUntyped() throws Exception {
+    // The other order (a typed tensor first, then a uint16 view of it) is saved: the corpus round
+    // trip (tensors_untyped_view_of_typed.pt) checks it in Python. In this order Python would
+    // cache the storage as uint8 and rebuild the float32 view with that dtype: refused.
+    Tensor halves = trees.random(DType.UINT16, 4);
     Map<Object, Object> tree = new LinkedHashMap<>();
-    tree.put("bytes", bytes);
-    tree.put("as_uint16", bytes.view(torch.ScalarType.UInt16));
+    tree.put("as_uint16", halves);
+    tree.put("as_float32", halves.view(torch.ScalarType.Float));
     String message = refused(tree).getMessage();
-    assertTrue(message.contains("['as_uint16']") && message.contains("ByteStorage"), message);
+    assertTrue(message.contains("['as_float32']"), message);
   }
 
   @Test

@@ -50,13 +50,25 @@ final class StorageTable {
     if (root == null) {
       root = StorageRef.of(key, type.dtype(), location, numel, where);
       roots.put(key, root);
-    } else if (root.dtype() != type.dtype() || !root.location().equals(location)) {
+    } else if (!sameStorage(root, type, location, numel)) {
       throw new CheckpointException("storage " + key + " is named as "
           + type.name() + " on " + location + " and earlier as " + root.dtype() + " on "
           + root.location() + ": one storage cannot have two types or devices");
     }
     if (t.size() == LEGACY_PID_LENGTH && t.get(5) != null) return view(root, t.get(5));
     return root;
+  }
+
+  /**
+   * Whether a second persistent id names {@code root} consistently: the same location, and the
+   * same element type — or an UntypedStorage of the same byte size, as torch 2.x writes for a
+   * {@code _rebuild_tensor_v3} tensor (uint16, float8...) that views a typed storage's bytes.
+   */
+  private static boolean sameStorage(StorageRef root, StorageType type, String location,
+      long numel) {
+    if (!root.location().equals(location)) return false;
+    if (root.dtype() == type.dtype()) return true;
+    return type.dtype() == null && numel == root.nbytes();
   }
 
   private StorageRef view(StorageRef root, Object meta) throws CheckpointException {

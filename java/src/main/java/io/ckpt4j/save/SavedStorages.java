@@ -26,9 +26,11 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Each storage is typed (a {@code torch.FloatStorage} and the like, for the dtypes that have
  * one) or untyped ({@code torch.storage.UntypedStorage}, for uint16/32/64 and float8, as torch
  * 2.x writes them). Tensors that view one storage as two typed dtypes are refused, as torch.save
- * refuses them; so is a typed and an untyped view of one storage (torch writes a uint8 and a
- * uint16 view of one storage under two storage classes, which ckpt4j's reader refuses to read
- * back). Untyped views of one storage in several dtypes (uint16 and uint32) share it, as in torch.
+ * refuses them. A v3 tensor (no storage class) may view a typed storage — a uint16 view of a
+ * uint8 tensor — and is written over the typed storage's id, its dtype carried by
+ * {@code _rebuild_tensor_v3}; the reverse order (a typed tensor over a storage first saved
+ * untyped) would make Python read the typed tensor as uint8, so it is refused. Untyped views of
+ * one storage in several dtypes (uint16 and uint32) share it, as in torch.
  */
 final class SavedStorages {
   private static final String TORCH = "torch";
@@ -137,7 +139,9 @@ final class SavedStorages {
     Identity id = new Identity(storage.unsafeGetStorageImpl().address(), byteOffset, nbytes);
     Entry entry = byIdentity.get(id);
     if (entry != null) {
-      if (entry.typedAs != typedAs) {
+      // A v3 tensor (uint16, float8...: no storage class) may view a typed storage's bytes: its
+      // _rebuild_tensor_v3 carries its own dtype, so it takes the storage's persistent id as is.
+      if (entry.typedAs != typedAs && typedAs != null) {
         boolean bothTyped = entry.typedAs != null && typedAs != null;
         throw new CheckpointException("cannot save the tensor at " + path + " as " + viewedAs
             + ": it views the storage of " + entry.firstPath + ", saved as "
