@@ -190,7 +190,7 @@ class CheckpointErrorsTest {
     }
     CheckpointException e = assertThrows(CheckpointException.class,
         () -> Checkpoint.load(bare, LoadOptions.defaults()));
-    assertOneLine(e, "holds tensor, not a dict", "StateDict.from");
+    assertOneLine(e, "holds Tensor, not a dict", "StateDict.from");
   }
 
   @Test

@@ -61,6 +61,6 @@ final class PyAssert {
   }
 
   private static String kind(Object v) {
-    return io.ckpt4j.checkpoint.PyValues.describe(v);
+    return io.ckpt4j.load.PythonTypes.name(v);
   }
 }

@@ -62,18 +62,51 @@ final class TrainingRun implements AutoCloseable {
   /** Java optimizers (Python's math) or LibTorch's through {@link LibTorchOptimizer}. */
   enum Engine { JAVA, LIBTORCH }
 
-  /** The two optimizer kinds behind one face, for the tests. */
-  interface Opt extends ParamGroups, AutoCloseable {
-    void step() throws CheckpointException;
+  /** The two optimizer kinds behind one face, for the tests: exactly one of them is set. */
+  static final class Opt implements ParamGroups, AutoCloseable {
+    private final Optimizer java;
+    private final LibTorchOptimizer libtorch;
 
-    void zeroGrad();
+    Opt(Optimizer java) {
+      this.java = java;
+      this.libtorch = null;
+    }
 
-    OptimizerStateDict stateDict() throws CheckpointException;
+    Opt(LibTorchOptimizer libtorch) {
+      this.java = null;
+      this.libtorch = libtorch;
+    }
 
-    void loadStateDict(OptimizerStateDict sd) throws CheckpointException;
+    void step() throws CheckpointException {
+      if (java != null) java.step(); else libtorch.step();
+    }
+
+    void zeroGrad() {
+      if (java != null) java.zeroGrad(); else libtorch.zeroGrad();
+    }
+
+    OptimizerStateDict stateDict() throws CheckpointException {
+      return java != null ? java.stateDict() : libtorch.stateDict();
+    }
+
+    void loadStateDict(OptimizerStateDict sd) throws CheckpointException {
+      if (java != null) java.loadStateDict(sd); else libtorch.loadStateDict(sd);
+    }
 
     @Override
-    void close();
+    public List<ParamGroup> paramGroups() {
+      return java != null ? java.paramGroups() : libtorch.paramGroups();
+    }
+
+    @Override
+    public Map<String, Object> defaults() {
+      return java != null ? java.defaults() : libtorch.defaults();
+    }
+
+    @Override
+    public void close() {
+      if (java != null) java.close(); else libtorch.close();
+    }
   }
 
   TrainingRun(JsonNode spec, Engine engine) {
@@ -203,42 +236,7 @@ final class TrainingRun implements AutoCloseable {
       case "Adagrad" -> new Adagrad(groups, adagradOptions(kw));
       default -> throw new IllegalArgumentException(spec.toString());
     };
-    return new Opt() {
-      @Override
-      public void step() {
-        opt.step();
-      }
-
-      @Override
-      public void zeroGrad() {
-        opt.zeroGrad();
-      }
-
-      @Override
-      public OptimizerStateDict stateDict() {
-        return opt.stateDict();
-      }
-
-      @Override
-      public void loadStateDict(OptimizerStateDict sd) throws CheckpointException {
-        opt.loadStateDict(sd);
-      }
-
-      @Override
-      public List<ParamGroup> paramGroups() {
-        return opt.paramGroups();
-      }
-
-      @Override
-      public Map<String, Object> defaults() {
-        return opt.defaults();
-      }
-
-      @Override
-      public void close() {
-        opt.close();
-      }
-    };
+    return new Opt(opt);
   }
 
   private static Opt libtorchOptimizer(JsonNode spec, List<ParamGroup> groups) {
@@ -251,42 +249,7 @@ final class TrainingRun implements AutoCloseable {
       case "Adagrad" -> LibTorchOptimizer.adagrad(groups, adagradOptions(kw));
       default -> throw new IllegalArgumentException(spec.toString());
     };
-    return new Opt() {
-      @Override
-      public void step() throws CheckpointException {
-        opt.step();
-      }
-
-      @Override
-      public void zeroGrad() {
-        opt.zeroGrad();
-      }
-
-      @Override
-      public OptimizerStateDict stateDict() throws CheckpointException {
-        return opt.stateDict();
-      }
-
-      @Override
-      public void loadStateDict(OptimizerStateDict sd) throws CheckpointException {
-        opt.loadStateDict(sd);
-      }
-
-      @Override
-      public List<ParamGroup> paramGroups() {
-        return opt.paramGroups();
-      }
-
-      @Override
-      public Map<String, Object> defaults() {
-        return opt.defaults();
-      }
-
-      @Override
-      public void close() {
-        opt.close();
-      }
-    };
+    return new Opt(opt);
   }
 
   private static SGD.Options sgdOptions(JsonNode kw) {

@@ -5,6 +5,7 @@ import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.pickle.PyObject;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.save.TorchSaver;
@@ -113,7 +114,7 @@ public final class Checkpoint implements AutoCloseable {
     Object root = loaded.root();
     String where = "the checkpoint " + loaded.path();
     if (!(root instanceof Map<?, ?> map)) {
-      throw new CheckpointException(where + " holds " + PyValues.describe(root) + ", not a dict:"
+      throw new CheckpointException(where + " holds " + PythonTypes.name(root) + ", not a dict:"
           + " it is no training checkpoint (load a bare state_dict with StateDict.from)");
     }
     Checkpoint ckpt = new Checkpoint();

@@ -1,16 +1,12 @@
 package io.ckpt4j.checkpoint;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyOrderedDict;
+import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.TensorRef;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * Reading Python values of a loaded checkpoint (the unpickler's value model: {@code Long},
@@ -30,7 +26,7 @@ public final class PyValues {
     if (value instanceof Long l) return l;
     if (value instanceof Boolean b) return b ? 1 : 0;
     if (value instanceof BigInteger big) return big.doubleValue();
-    throw new CheckpointException(where + " must be a number, not " + describe(value));
+    throw new CheckpointException(where + " must be a number, not " + PythonTypes.name(value));
   }
 
   /** A Python int (or bool) that fits a long. */
@@ -41,7 +37,7 @@ public final class PyValues {
       if (big.bitLength() < Long.SIZE) return big.longValue();
       throw new CheckpointException(where + " is " + big + ", out of the range of a 64-bit int");
     }
-    throw new CheckpointException(where + " must be an int, not " + describe(value));
+    throw new CheckpointException(where + " must be an int, not " + PythonTypes.name(value));
   }
 
   /** A Python int that fits an int (a count, a step size). */
@@ -57,25 +53,25 @@ public final class PyValues {
   public static boolean toBoolean(Object value, String where) throws CheckpointException {
     if (value instanceof Boolean b) return b;
     if (value instanceof Long l && (l == 0 || l == 1)) return l == 1;
-    throw new CheckpointException(where + " must be a bool, not " + describe(value));
+    throw new CheckpointException(where + " must be a bool, not " + PythonTypes.name(value));
   }
 
   /** A Python str. */
   public static String toStr(Object value, String where) throws CheckpointException {
     if (value instanceof String s) return s;
-    throw new CheckpointException(where + " must be a str, not " + describe(value));
+    throw new CheckpointException(where + " must be a str, not " + PythonTypes.name(value));
   }
 
   /** A list or tuple. */
   public static List<?> toList(Object value, String where) throws CheckpointException {
     if (value instanceof List<?> l) return l;
-    throw new CheckpointException(where + " must be a list, not " + describe(value));
+    throw new CheckpointException(where + " must be a list, not " + PythonTypes.name(value));
   }
 
   /** A dict. */
   public static Map<?, ?> toMap(Object value, String where) throws CheckpointException {
     if (value instanceof Map<?, ?> m) return m;
-    throw new CheckpointException(where + " must be a dict, not " + describe(value));
+    throw new CheckpointException(where + " must be a dict, not " + PythonTypes.name(value));
   }
 
   /** A list or tuple of numbers, as doubles. */
@@ -100,22 +96,5 @@ public final class PyValues {
       throw new CheckpointException(where + " has no '" + key + "' entry");
     }
     return map.get(key);
-  }
-
-  /** Python's name for the type of {@code value}, for messages: "int", "float", "tensor", ... */
-  public static String describe(Object value) {
-    if (value == null) return "None";
-    if (value instanceof Boolean) return "bool";
-    if (value instanceof Long || value instanceof BigInteger) return "int";
-    if (value instanceof Double) return "float";
-    if (value instanceof String) return "str";
-    if (value instanceof Tensor || value instanceof TensorRef) return "tensor";
-    if (value instanceof PyTuple) return "tuple";
-    if (value instanceof PyOrderedDict) return "OrderedDict";
-    if (value instanceof List) return "list";
-    if (value instanceof Map) return "dict";
-    if (value instanceof Set) return "set";
-    if (value instanceof PyObject o) return "object of class " + o.className();
-    return "Java " + value.getClass().getSimpleName();
   }
 }

@@ -3,7 +3,6 @@ package io.ckpt4j.checkpoint.optim;
 import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 
 import io.ckpt4j.CheckpointException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
@@ -57,9 +56,7 @@ public class Adagrad extends Optimizer {
   }
 
   /** The constructor's keyword arguments, with Python's defaults and value types. */
-  public static final class Options {
-    final LinkedHashMap<String, Object> values = new LinkedHashMap<>();
-
+  public static final class Options extends OptimizerOptions<Options> {
     private Options() {
       values.put("lr", 1e-2);
       values.put("lr_decay", 0L);
@@ -72,34 +69,16 @@ public class Adagrad extends Optimizer {
       values.put("fused", null);
     }
 
-    public Options lr(double lr) {
-      values.put("lr", lr);
-      return this;
-    }
-
     public Options lrDecay(double lrDecay) {
-      values.put("lr_decay", lrDecay);
-      return this;
+      return set("lr_decay", lrDecay);
     }
 
     public Options eps(double eps) {
-      values.put("eps", eps);
-      return this;
-    }
-
-    public Options weightDecay(double weightDecay) {
-      values.put("weight_decay", weightDecay);
-      return this;
+      return set("eps", eps);
     }
 
     public Options initialAccumulatorValue(double value) {
-      values.put("initial_accumulator_value", value);
-      return this;
-    }
-
-    public Options maximize(boolean maximize) {
-      values.put("maximize", maximize);
-      return this;
+      return set("initial_accumulator_value", value);
     }
   }
 
@@ -109,25 +88,19 @@ public class Adagrad extends Optimizer {
     double lrDecay = number(group, "lr_decay");
     double eps = number(group, "eps");
     double weightDecay = number(group, "weight_decay");
-    boolean maximize = flag(group, "maximize");
-    List<Tensor> params = group.params();
-    for (int i = 0; i < params.size(); i++) {
-      Tensor p = params.get(i);
-      Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      Map<String, Object> state = state(firstIndex + i);
+    forEachGradient(group, firstIndex, (index, p, grad) -> {
+      Map<String, Object> state = state(index);
       if (state.isEmpty()) initState(state, group, p); // a parameter the loaded state lacked
       Tensor stepT = (Tensor) state.get(STEP);
       stepT.add_(s(1));
       double step = OptimMath.stepValue(stepT);
-      if (maximize) grad = grad.neg();
       if (weightDecay != 0) grad = grad.add(p, s(weightDecay));
       double clr = lr / (1 + (step - 1) * lrDecay);
       Tensor sum = (Tensor) state.get(SUM);
       sum.addcmul_(grad, grad, s(1));
       Tensor std = sum.sqrt().add_(s(eps));
       p.addcdiv_(grad, std, s(-clr));
-    }
+    });
   }
 
   @Override
@@ -149,8 +122,6 @@ public class Adagrad extends Optimizer {
   @Override
   protected void checkState(int index, Map<String, Object> state, Map<String, Object> options)
       throws CheckpointException {
-    if (state.isEmpty()) return;
-    if (!state.containsKey(STEP)) throw missingState(index, STEP);
-    requireTensor(index, state, SUM);
+    requireSteppedState(index, state, SUM);
   }
 }

@@ -5,7 +5,6 @@ import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.pickle.PyTuple;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -61,9 +60,7 @@ public class Adam extends Optimizer {
   }
 
   /** The constructor's keyword arguments, with Python's defaults and value types. */
-  public static final class Options {
-    final LinkedHashMap<String, Object> values = new LinkedHashMap<>();
-
+  public static final class Options extends OptimizerOptions<Options> {
     Options(Object weightDecay, boolean decoupled) {
       values.put("lr", 1e-3);
       values.put(BETAS, PyTuple.of(0.9, 0.999));
@@ -86,34 +83,16 @@ public class Adam extends Optimizer {
       return copy;
     }
 
-    public Options lr(double lr) {
-      values.put("lr", lr);
-      return this;
-    }
-
     public Options betas(double beta1, double beta2) {
-      values.put(BETAS, PyTuple.of(beta1, beta2));
-      return this;
+      return set(BETAS, PyTuple.of(beta1, beta2));
     }
 
     public Options eps(double eps) {
-      values.put("eps", eps);
-      return this;
-    }
-
-    public Options weightDecay(double weightDecay) {
-      values.put("weight_decay", weightDecay);
-      return this;
+      return set("eps", eps);
     }
 
     public Options amsgrad(boolean amsgrad) {
-      values.put("amsgrad", amsgrad);
-      return this;
-    }
-
-    public Options maximize(boolean maximize) {
-      values.put("maximize", maximize);
-      return this;
+      return set("amsgrad", amsgrad);
     }
   }
 
@@ -126,21 +105,15 @@ public class Adam extends Optimizer {
     double eps = number(group, "eps");
     double weightDecay = number(group, "weight_decay");
     boolean amsgrad = flag(group, "amsgrad");
-    boolean maximize = flag(group, "maximize");
     boolean decoupled = flag(group, "decoupled_weight_decay");
-    List<Tensor> params = group.params();
-    for (int i = 0; i < params.size(); i++) {
-      Tensor p = params.get(i);
-      Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      Map<String, Object> state = state(firstIndex + i);
+    forEachGradient(group, firstIndex, (index, p, grad) -> {
+      Map<String, Object> state = state(index);
       if (state.isEmpty()) {
         state.put(STEP, keep(OptimMath.stepTensor(0)));
         state.put(EXP_AVG, keep(torch.zeros_like(p)));
         state.put(EXP_AVG_SQ, keep(torch.zeros_like(p)));
         if (amsgrad) state.put(MAX_EXP_AVG_SQ, keep(torch.zeros_like(p)));
       }
-      if (maximize) grad = grad.neg();
       Tensor expAvg = (Tensor) state.get(EXP_AVG);
       Tensor expAvgSq = (Tensor) state.get(EXP_AVG_SQ);
       Tensor stepT = (Tensor) state.get(STEP);
@@ -168,7 +141,7 @@ public class Adam extends Optimizer {
         denom = expAvgSq.sqrt().div(s(biasCorrection2Sqrt)).add_(s(eps));
       }
       p.addcdiv_(expAvg, denom, s(-stepSize));
-    }
+    });
   }
 
   @Override
@@ -197,10 +170,7 @@ public class Adam extends Optimizer {
   @Override
   protected void checkState(int index, Map<String, Object> state, Map<String, Object> options)
       throws CheckpointException {
-    if (state.isEmpty()) return;
-    if (!state.containsKey(STEP)) throw missingState(index, STEP);
-    requireTensor(index, state, EXP_AVG);
-    requireTensor(index, state, EXP_AVG_SQ);
+    requireSteppedState(index, state, EXP_AVG, EXP_AVG_SQ);
     if (PyValues.toBoolean(options.get("amsgrad"), "amsgrad")) {
       requireTensor(index, state, MAX_EXP_AVG_SQ);
     }

@@ -3,7 +3,6 @@ package io.ckpt4j.checkpoint.optim;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +45,7 @@ import org.bytedeco.pytorch.TensorVector;
  *
  * <p>Owns the LibTorch optimizer; {@link #close()} releases it (twice is harmless).
  */
-public final class LibTorchOptimizer implements ParamGroups, AutoCloseable {
+public final class LibTorchOptimizer extends AbstractOptimizer {
   /** The optimizers LibTorch has, with their option and state names (Python's names too). */
   public enum Kind {
     SGD("SGD", List.of("lr", "momentum", "dampening", "weight_decay"), List.of("nesterov"),
@@ -87,31 +86,22 @@ public final class LibTorchOptimizer implements ParamGroups, AutoCloseable {
 
   private final Kind kind;
   private final org.bytedeco.pytorch.Optimizer optimizer;
+  /** {@link #paramGroups()}. */
   private final List<ParamGroup> groups;
-  private final Map<String, Object> defaults;
-  private final List<Tensor> params = new ArrayList<>();
   private final LibTorchStates states;
   private List<Map<String, Object>> pushed = List.of();
-  private boolean closed;
 
   private LibTorchOptimizer(Kind kind, List<ParamGroup> groups, Map<String, Object> defaults) {
+    super(kind.pythonName, groups, defaults);
     this.kind = kind;
-    this.defaults = Collections.unmodifiableMap(new LinkedHashMap<>(defaults));
-    this.groups = List.copyOf(groups);
-    if (groups.isEmpty()) {
-      throw new IllegalArgumentException(kind.pythonName + " got no parameters");
-    }
+    this.groups = paramGroups();
     OptimizerParamGroupVector nativeGroups = new OptimizerParamGroupVector();
     for (ParamGroup g : this.groups) {
-      defaults.forEach(g::setDefault);
       TensorVector v = new TensorVector();
-      for (Tensor p : g.params()) {
-        v.push_back(p);
-        params.add(p);
-      }
+      for (Tensor p : g.params()) v.push_back(p);
       nativeGroups.push_back(new OptimizerParamGroup(v));
     }
-    this.states = new LibTorchStates(kind, this.groups, params);
+    this.states = new LibTorchStates(kind, this.groups, parameters());
     double lr = ((Number) defaults.get(ParamGroup.LR)).doubleValue();
     this.optimizer = switch (kind) {
       case SGD -> new org.bytedeco.pytorch.SGD(nativeGroups, new SGDOptions(lr));
@@ -170,16 +160,6 @@ public final class LibTorchOptimizer implements ParamGroups, AutoCloseable {
   /** The LibTorch optimizer (owned by this object). */
   public org.bytedeco.pytorch.Optimizer optimizer() {
     return optimizer;
-  }
-
-  @Override
-  public List<ParamGroup> paramGroups() {
-    return groups;
-  }
-
-  @Override
-  public Map<String, Object> defaults() {
-    return defaults;
   }
 
   /**
@@ -287,7 +267,7 @@ public final class LibTorchOptimizer implements ParamGroups, AutoCloseable {
     for (Map.Entry<Integer, LinkedHashMap<String, Object>> e : byIndex.entrySet()) {
       state.put((long) e.getKey(), e.getValue());
     }
-    return new OptimizerStateDict(state, LibTorchStates.packedGroups(groups), made);
+    return new OptimizerStateDict(state, packedGroups(), made);
   }
 
   /**
@@ -368,17 +348,9 @@ public final class LibTorchOptimizer implements ParamGroups, AutoCloseable {
     }
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the optimizer is closed");
-  }
-
-  /** Releases the LibTorch optimizer and the parameter references; twice is harmless. */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  void release() {
     optimizer.close();
-    for (ParamGroup g : groups) g.close();
   }
 
   @Override

@@ -3,7 +3,7 @@ package io.ckpt4j.checkpoint.optim;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.LibTorchOptimizer.Kind;
-import java.util.ArrayList;
+import io.ckpt4j.load.PythonTypes;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,7 +112,7 @@ final class LibTorchStates {
       if (v == null) continue;
       if (!(v instanceof Tensor t)) {
         throw new CheckpointException("the optimizer state '" + name + "' of parameter " + index
-            + " must be a tensor, not " + PyValues.describe(v));
+            + " must be a tensor, not " + PythonTypes.name(v));
       }
       StateDictFit.checkShape(index, name, t, param);
       archive.write(name, new IValue(t.to(param.device(), param.scalar_type(), false, true,
@@ -190,19 +190,5 @@ final class LibTorchStates {
   private static Tensor kept(Tensor t, List<Tensor> made) {
     made.add(t.retainReference());
     return t;
-  }
-
-  /** The groups' hyper-parameters, each with its {@code params} indices last. */
-  static List<LinkedHashMap<String, Object>> packedGroups(List<ParamGroup> groups) {
-    List<LinkedHashMap<String, Object>> out = new ArrayList<>();
-    long index = 0;
-    for (ParamGroup g : groups) {
-      LinkedHashMap<String, Object> packed = new LinkedHashMap<>(g.options());
-      List<Long> ids = new ArrayList<>();
-      for (int i = 0; i < g.params().size(); i++) ids.add(index++);
-      packed.put(ParamGroup.PARAMS, ids);
-      out.add(packed);
-    }
-    return out;
   }
 }

@@ -2,9 +2,8 @@ package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.load.PythonTypes;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +24,8 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Owns its state tensors and its references to the parameters; {@link #close()} releases them
  * (twice is harmless). Not thread-safe.
  */
-public abstract class Optimizer implements ParamGroups, AutoCloseable {
-  private final String name;
-  private final Map<String, Object> defaults;
-  private final List<ParamGroup> groups;
-  private final List<Tensor> params = new ArrayList<>();
+public abstract class Optimizer extends AbstractOptimizer {
   private final LinkedHashMap<Integer, LinkedHashMap<String, Object>> state = new LinkedHashMap<>();
-  private boolean closed;
 
   /**
    * Python's {@code Optimizer.__init__(params, defaults)}: each group gets the defaults it does
@@ -40,46 +34,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
    * @param name the Python class name, for messages ("SGD")
    */
   protected Optimizer(String name, List<ParamGroup> groups, Map<String, Object> defaults) {
-    this.name = name;
-    this.defaults = Collections.unmodifiableMap(new LinkedHashMap<>(defaults));
-    if (groups.isEmpty()) {
-      throw new IllegalArgumentException(name + " got an empty parameter list");
-    }
-    this.groups = List.copyOf(groups);
-    Map<Long, Integer> seen = new HashMap<>();
-    for (ParamGroup group : this.groups) {
-      defaults.forEach(group::setDefault);
-      for (Tensor p : group.params()) {
-        long impl = p.unsafeGetTensorImpl().address();
-        if (seen.put(impl, params.size()) != null) {
-          throw new IllegalArgumentException(name + ": some parameters appear in more than one"
-              + " parameter group");
-        }
-        params.add(p);
-      }
-    }
-  }
-
-  /** Python's class name of this optimizer, e.g. {@code "AdamW"}. */
-  public String name() {
-    return name;
-  }
-
-  /** {@code optimizer.param_groups}. */
-  @Override
-  public List<ParamGroup> paramGroups() {
-    return groups;
-  }
-
-  /** {@code optimizer.defaults}: the hyper-parameters a group gets when it does not set them. */
-  @Override
-  public Map<String, Object> defaults() {
-    return defaults;
-  }
-
-  /** Every parameter, in Python's index order. */
-  public List<Tensor> parameters() {
-    return Collections.unmodifiableList(params);
+    super(name, groups, defaults);
   }
 
   /** One optimization step over the parameters that have a gradient, as Python's {@code step()}. */
@@ -88,7 +43,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
     try (PointerScope scope = new PointerScope();
         org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
       int index = 0;
-      for (ParamGroup group : groups) {
+      for (ParamGroup group : paramGroups()) {
         update(group, index);
         index += group.params().size();
       }
@@ -101,11 +56,39 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
    */
   protected abstract void update(ParamGroup group, int firstIndex);
 
+  /** The update of one parameter that has a gradient. */
+  @FunctionalInterface
+  protected interface ParamUpdate {
+    /**
+     * Updates {@code param} (and its state) from {@code grad}.
+     *
+     * @param index the parameter's index, as Python numbers it
+     * @param param the parameter
+     * @param grad its gradient, negated when the group has {@code maximize}
+     */
+    void apply(int index, Tensor param, Tensor grad);
+  }
+
+  /**
+   * The loop of Python's single-tensor updates over a group: {@code update} for each parameter
+   * that has a gradient, in order, with the gradient negated when the group has {@code maximize}.
+   */
+  protected final void forEachGradient(ParamGroup group, int firstIndex, ParamUpdate update) {
+    boolean maximize = flag(group, "maximize");
+    List<Tensor> params = group.params();
+    for (int i = 0; i < params.size(); i++) {
+      Tensor p = params.get(i);
+      Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      update.apply(firstIndex + i, p, maximize ? grad.neg() : grad);
+    }
+  }
+
   /** Python's {@code zero_grad()} ({@code set_to_none=True}): every gradient becomes undefined. */
   public void zeroGrad() {
     ensureOpen();
     try (PointerScope scope = new PointerScope()) {
-      for (Tensor p : params) {
+      for (Tensor p : parameters()) {
         Tensor grad = p.mutable_grad();
         if (grad.defined()) grad.put(new Tensor());
       }
@@ -172,16 +155,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
       }
       outState.put((long) e.getKey(), copy);
     }
-    List<LinkedHashMap<String, Object>> outGroups = new ArrayList<>();
-    long index = 0;
-    for (ParamGroup group : groups) {
-      LinkedHashMap<String, Object> packed = new LinkedHashMap<>(group.options());
-      List<Long> indices = new ArrayList<>();
-      for (int i = 0; i < group.params().size(); i++) indices.add(index++);
-      packed.put(ParamGroup.PARAMS, indices);
-      outGroups.add(packed);
-    }
-    return new OptimizerStateDict(outState, outGroups, references);
+    return new OptimizerStateDict(outState, packedGroups(), references);
   }
 
   /**
@@ -197,8 +171,9 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
    */
   public void loadStateDict(OptimizerStateDict stateDict) throws CheckpointException {
     ensureOpen();
+    List<ParamGroup> groups = paramGroups();
     List<Map<String, Object>> saved = stateDict.paramGroups();
-    Map<Long, Integer> idMap = StateDictFit.positions(stateDict, groups, name);
+    Map<Long, Integer> idMap = StateDictFit.positions(stateDict, groups, name());
     List<Map<String, Object>> newOptions = new ArrayList<>();
     for (int g = 0; g < groups.size(); g++) {
       LinkedHashMap<String, Object> options = new LinkedHashMap<>(saved.get(g));
@@ -214,6 +189,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
         newState.put(target, castState(target, e.getValue()));
       }
       for (Map.Entry<Integer, LinkedHashMap<String, Object>> e : newState.entrySet()) {
+        if (e.getValue().isEmpty()) continue; // a parameter not stepped yet: fits any optimizer
         ParamGroup group = groupOf(e.getKey());
         checkState(e.getKey(), e.getValue(), newOptions.get(groups.indexOf(group)));
       }
@@ -234,7 +210,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
   protected abstract void checkOptions(Map<String, Object> options, String where)
       throws CheckpointException;
 
-  /** Checks the saved state of one parameter against what the update reads. */
+  /** Checks the saved (non-empty) state of one parameter against what the update reads. */
   protected abstract void checkState(int index, Map<String, Object> state,
       Map<String, Object> options) throws CheckpointException;
 
@@ -248,7 +224,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
 
   private LinkedHashMap<String, Object> castState(int index, Map<String, Object> saved)
       throws CheckpointException {
-    Tensor param = params.get(index);
+    Tensor param = parameters().get(index);
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     try (PointerScope scope = new PointerScope()) {
       for (Map.Entry<String, Object> e : saved.entrySet()) {
@@ -280,7 +256,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
   /** The group parameter {@code index} belongs to. */
   protected final ParamGroup groupOf(int index) {
     int start = 0;
-    for (ParamGroup g : groups) {
+    for (ParamGroup g : paramGroups()) {
       if (index < start + g.params().size()) return g;
       start += g.params().size();
     }
@@ -290,7 +266,7 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
   /** A one-line error for a saved state that lacks {@code key}. */
   protected final CheckpointException missingState(int index, String key) {
     return new CheckpointException("the optimizer state of parameter " + index + " has no '" + key
-        + "': it was not saved by torch.optim." + name + " with these hyper-parameters");
+        + "': it was not saved by torch.optim." + name() + " with these hyper-parameters");
   }
 
   /** Requires {@code key} in {@code state} to be a tensor (of the parameter's shape, checked). */
@@ -299,8 +275,18 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
     if (!(state.get(key) instanceof Tensor)) {
       if (!state.containsKey(key)) throw missingState(index, key);
       throw new CheckpointException("the optimizer state '" + key + "' of parameter " + index
-          + " must be a tensor, not " + PyValues.describe(state.get(key)));
+          + " must be a tensor, not " + PythonTypes.name(state.get(key)));
     }
+  }
+
+  /**
+   * Requires the {@code step} of Adam, AdamW, RMSprop and Adagrad in {@code state}, and a tensor
+   * under each of {@code tensorKeys}.
+   */
+  protected final void requireSteppedState(int index, Map<String, Object> state,
+      String... tensorKeys) throws CheckpointException {
+    if (!state.containsKey(STEP)) throw missingState(index, STEP);
+    for (String key : tensorKeys) requireTensor(index, state, key);
   }
 
   /** Requires every key of {@code keys} in the group {@code options}, as numbers. */
@@ -323,22 +309,15 @@ public abstract class Optimizer implements ParamGroups, AutoCloseable {
     for (Object v : s.values()) if (v instanceof Tensor t) t.close();
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the optimizer is closed");
-  }
-
-  /** Releases the state tensors and the parameter references; a second close does nothing. */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  final void release() {
     for (LinkedHashMap<String, Object> s : state.values()) closeTensors(s);
     state.clear();
-    for (ParamGroup g : groups) g.close();
   }
 
   @Override
   public String toString() {
-    return name + "(" + groups.size() + " param groups, " + params.size() + " parameters)";
+    return name() + "(" + paramGroups().size() + " param groups, " + parameters().size()
+        + " parameters)";
   }
 }

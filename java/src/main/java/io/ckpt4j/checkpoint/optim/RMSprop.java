@@ -4,7 +4,6 @@ import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -51,9 +50,7 @@ public class RMSprop extends Optimizer {
   }
 
   /** The constructor's keyword arguments, with Python's defaults and value types. */
-  public static final class Options {
-    final LinkedHashMap<String, Object> values = new LinkedHashMap<>();
-
+  public static final class Options extends OptimizerOptions<Options> {
     private Options() {
       values.put("lr", 1e-2);
       values.put("momentum", 0L);
@@ -67,39 +64,20 @@ public class RMSprop extends Optimizer {
       values.put("differentiable", false);
     }
 
-    public Options lr(double lr) {
-      values.put("lr", lr);
-      return this;
-    }
-
     public Options alpha(double alpha) {
-      values.put("alpha", alpha);
-      return this;
+      return set("alpha", alpha);
     }
 
     public Options eps(double eps) {
-      values.put("eps", eps);
-      return this;
-    }
-
-    public Options weightDecay(double weightDecay) {
-      values.put("weight_decay", weightDecay);
-      return this;
+      return set("eps", eps);
     }
 
     public Options momentum(double momentum) {
-      values.put("momentum", momentum);
-      return this;
+      return set("momentum", momentum);
     }
 
     public Options centered(boolean centered) {
-      values.put("centered", centered);
-      return this;
-    }
-
-    public Options maximize(boolean maximize) {
-      values.put("maximize", maximize);
-      return this;
+      return set("centered", centered);
     }
   }
 
@@ -111,20 +89,14 @@ public class RMSprop extends Optimizer {
     double weightDecay = number(group, "weight_decay");
     double momentum = number(group, "momentum");
     boolean centered = flag(group, "centered");
-    boolean maximize = flag(group, "maximize");
-    List<Tensor> params = group.params();
-    for (int i = 0; i < params.size(); i++) {
-      Tensor p = params.get(i);
-      Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      Map<String, Object> state = state(firstIndex + i);
+    forEachGradient(group, firstIndex, (index, p, grad) -> {
+      Map<String, Object> state = state(index);
       if (state.isEmpty()) {
         state.put(STEP, keep(OptimMath.stepTensor(0)));
         state.put(SQUARE_AVG, keep(torch.zeros_like(p)));
         if (momentum > 0) state.put(MOMENTUM_BUFFER, keep(torch.zeros_like(p)));
         if (centered) state.put(GRAD_AVG, keep(torch.zeros_like(p)));
       }
-      if (maximize) grad = grad.neg();
       Tensor squareAvg = (Tensor) state.get(SQUARE_AVG);
       ((Tensor) state.get(STEP)).add_(s(1));
       if (weightDecay != 0) grad = grad.add(p, s(weightDecay));
@@ -145,7 +117,7 @@ public class RMSprop extends Optimizer {
       } else {
         p.addcdiv_(grad, avg, s(-lr));
       }
-    }
+    });
   }
 
   @Override
@@ -168,9 +140,7 @@ public class RMSprop extends Optimizer {
   @Override
   protected void checkState(int index, Map<String, Object> state, Map<String, Object> options)
       throws CheckpointException {
-    if (state.isEmpty()) return;
-    if (!state.containsKey(STEP)) throw missingState(index, STEP);
-    requireTensor(index, state, SQUARE_AVG);
+    requireSteppedState(index, state, SQUARE_AVG);
     if (PyValues.toDouble(options.get("momentum"), "momentum") > 0) {
       requireTensor(index, state, MOMENTUM_BUFFER);
     }

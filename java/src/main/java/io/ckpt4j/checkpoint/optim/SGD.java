@@ -3,7 +3,6 @@ package io.ckpt4j.checkpoint.optim;
 import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 
 import io.ckpt4j.CheckpointException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -51,8 +50,7 @@ public class SGD extends Optimizer {
   }
 
   /** The constructor's keyword arguments, with Python's defaults and value types. */
-  public static final class Options {
-    final LinkedHashMap<String, Object> values = new LinkedHashMap<>();
+  public static final class Options extends OptimizerOptions<Options> {
     private boolean nesterov;
 
     private Options() {
@@ -67,35 +65,17 @@ public class SGD extends Optimizer {
       values.put("fused", null);
     }
 
-    public Options lr(double lr) {
-      values.put("lr", lr);
-      return this;
-    }
-
     public Options momentum(double momentum) {
-      values.put("momentum", momentum);
-      return this;
+      return set("momentum", momentum);
     }
 
     public Options dampening(double dampening) {
-      values.put("dampening", dampening);
-      return this;
-    }
-
-    public Options weightDecay(double weightDecay) {
-      values.put("weight_decay", weightDecay);
-      return this;
+      return set("dampening", dampening);
     }
 
     public Options nesterov(boolean nesterov) {
       this.nesterov = nesterov;
-      values.put("nesterov", nesterov);
-      return this;
-    }
-
-    public Options maximize(boolean maximize) {
-      values.put("maximize", maximize);
-      return this;
+      return set("nesterov", nesterov);
     }
 
     double momentum() {
@@ -113,17 +93,11 @@ public class SGD extends Optimizer {
     double momentum = number(group, "momentum");
     double dampening = number(group, "dampening");
     boolean nesterov = flag(group, "nesterov");
-    boolean maximize = flag(group, "maximize");
     double lr = number(group, ParamGroup.LR);
-    List<Tensor> params = group.params();
-    for (int i = 0; i < params.size(); i++) {
-      Tensor p = params.get(i);
-      Tensor grad = p.grad();
-      if (!grad.defined()) continue;
-      if (maximize) grad = grad.neg();
+    forEachGradient(group, firstIndex, (index, p, grad) -> {
       if (weightDecay != 0) grad = grad.add(p, s(weightDecay));
       if (momentum != 0) {
-        Map<String, Object> state = state(firstIndex + i);
+        Map<String, Object> state = state(index);
         Tensor buf = (Tensor) state.get(MOMENTUM_BUFFER);
         if (buf == null) {
           buf = keep(grad.detach().clone());
@@ -134,7 +108,7 @@ public class SGD extends Optimizer {
         grad = nesterov ? grad.add(buf, s(momentum)) : buf;
       }
       p.add_(grad, s(-lr));
-    }
+    });
   }
 
   @Override

@@ -1,10 +1,11 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,22 +42,15 @@ public final class ConstantLR extends LRScheduler {
   @Override
   protected List<Double> getLr() {
     List<Double> lrs = groupValues(ParamGroup.LR);
-    List<Double> out = new ArrayList<>();
-    if (lastEpoch == 0) {
-      for (double lr : lrs) out.add(lr * factor);
-      return out;
-    }
+    if (lastEpoch == 0) return scaled(lrs, factor);
     if (lastEpoch != totalIters) return lrs;
-    for (double lr : lrs) out.add(lr * (1.0 / factor));
-    return out;
+    return scaled(lrs, 1.0 / factor);
   }
 
   @Override
   protected List<Double> closedFormLr() {
-    List<Double> out = new ArrayList<>();
     double reached = lastEpoch >= totalIters ? 1 : 0;
-    for (double base : baseLrs) out.add(base * (factor + reached * (1 - factor)));
-    return out;
+    return scaled(baseLrs, factor + reached * (1 - factor));
   }
 
   @Override
@@ -68,12 +62,8 @@ public final class ConstantLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(FACTOR)) {
-      factor = PyValues.toDouble(state.get(FACTOR), where + " 'factor'");
-    }
-    if (state.containsKey(TOTAL_ITERS)) {
-      totalIters = PyValues.toLong(state.get(TOTAL_ITERS), where + " 'total_iters'");
-    }
+    factor = getDouble(state, FACTOR, factor, where);
+    totalIters = getLong(state, TOTAL_ITERS, totalIters, where);
   }
 
   @Override

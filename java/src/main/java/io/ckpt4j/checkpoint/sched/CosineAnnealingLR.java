@@ -1,7 +1,9 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.ArrayList;
@@ -83,10 +85,8 @@ public final class CosineAnnealingLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(T_MAX)) tMax = PyValues.toLong(state.get(T_MAX), where + " 'T_max'");
-    if (state.containsKey(ETA_MIN)) {
-      etaMin = PyValues.toDouble(state.get(ETA_MIN), where + " 'eta_min'");
-    }
+    tMax = getLong(state, T_MAX, tMax, where);
+    etaMin = getDouble(state, ETA_MIN, etaMin, where);
   }
 
   @Override

@@ -1,10 +1,10 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,17 +30,13 @@ public final class ExponentialLR extends LRScheduler {
   @Override
   protected List<Double> getLr() {
     // Python: the initial step of a resumed scheduler must not move the lr one step ahead
-    if (isInitial) return groupValues(ParamGroup.LR);
-    List<Double> out = new ArrayList<>();
-    for (double lr : groupValues(ParamGroup.LR)) out.add(lr * gamma);
-    return out;
+    List<Double> lrs = groupValues(ParamGroup.LR);
+    return isInitial ? lrs : scaled(lrs, gamma);
   }
 
   @Override
   protected List<Double> closedFormLr() {
-    List<Double> out = new ArrayList<>();
-    for (double base : baseLrs) out.add(base * Math.pow(gamma, lastEpoch));
-    return out;
+    return scaled(baseLrs, Math.pow(gamma, lastEpoch));
   }
 
   @Override
@@ -51,7 +47,7 @@ public final class ExponentialLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(GAMMA)) gamma = PyValues.toDouble(state.get(GAMMA), where + " 'gamma'");
+    gamma = getDouble(state, GAMMA, gamma, where);
   }
 
   @Override

@@ -1,5 +1,9 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getBoolean;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
@@ -188,8 +192,8 @@ public abstract class LRScheduler {
     return out;
   }
 
-  /** The subclass's fields, put before the base fields (Python sets them first). */
-  protected abstract void ownState(Map<String, Object> out);
+  /** The subclass's fields, put before the base fields (Python sets them first); none here. */
+  protected void ownState(Map<String, Object> out) {}
 
   /** Entries Python puts after the base fields (LambdaLR's {@code lr_lambdas}). */
   protected void trailingState(Map<String, Object> out) {}
@@ -204,25 +208,12 @@ public abstract class LRScheduler {
     Map<String, Object> state = stringKeys(stateDict);
     String where = "the " + getClass().getSimpleName() + " state_dict";
     loadOwnState(state, where);
-    if (state.containsKey(BASE_LRS)) {
-      baseLrs = PyValues.toDoubles(state.get(BASE_LRS), where + " 'base_lrs'");
-    }
-    if (state.containsKey(LAST_EPOCH)) {
-      lastEpoch = PyValues.toLong(state.get(LAST_EPOCH), where + " 'last_epoch'");
-    }
-    if (state.containsKey(STEP_COUNT)) {
-      stepCount = PyValues.toLong(state.get(STEP_COUNT), where + " '_step_count'");
-    }
-    if (state.containsKey(IS_INITIAL)) {
-      isInitial = PyValues.toBoolean(state.get(IS_INITIAL), where + " '_is_initial'");
-    }
-    if (state.containsKey(GET_LR_CALLED)) {
-      getLrCalledWithinStep = PyValues.toBoolean(state.get(GET_LR_CALLED),
-          where + " '_get_lr_called_within_step'");
-    }
-    if (state.containsKey(LAST_LR)) {
-      lastLr = PyValues.toDoubles(state.get(LAST_LR), where + " '_last_lr'");
-    }
+    baseLrs = getDoubles(state, BASE_LRS, baseLrs, where);
+    lastEpoch = getLong(state, LAST_EPOCH, lastEpoch, where);
+    stepCount = getLong(state, STEP_COUNT, stepCount, where);
+    isInitial = getBoolean(state, IS_INITIAL, isInitial, where);
+    getLrCalledWithinStep = getBoolean(state, GET_LR_CALLED, getLrCalledWithinStep, where);
+    lastLr = getDoubles(state, LAST_LR, lastLr, where);
     for (Map.Entry<String, Object> e : state.entrySet()) {
       if (!BASE_KEYS.contains(e.getKey()) && !ownKeys().contains(e.getKey())) {
         unknownState.put(e.getKey(), e.getValue());
@@ -230,18 +221,27 @@ public abstract class LRScheduler {
     }
   }
 
-  /** Reads the subclass's fields from a loaded state dict (those present). */
-  protected abstract void loadOwnState(Map<String, Object> state, String where)
-      throws CheckpointException;
+  /** Reads the subclass's fields from a loaded state dict (those present); none here. */
+  protected void loadOwnState(Map<String, Object> state, String where)
+      throws CheckpointException {}
 
-  /** The state dict keys the subclass reads and writes itself. */
-  protected abstract Set<String> ownKeys();
+  /** The state dict keys the subclass reads and writes itself; none here. */
+  protected Set<String> ownKeys() {
+    return Set.of();
+  }
 
   static Map<String, Object> stringKeys(Map<?, ?> map) throws CheckpointException {
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       out.put(PyValues.toStr(e.getKey(), "a scheduler state_dict key"), e.getValue());
     }
+    return out;
+  }
+
+  /** Each of {@code lrs} times {@code factor}: the step of most schedulers. */
+  static List<Double> scaled(List<Double> lrs, double factor) {
+    List<Double> out = new ArrayList<>(lrs.size());
+    for (double lr : lrs) out.add(lr * factor);
     return out;
   }
 

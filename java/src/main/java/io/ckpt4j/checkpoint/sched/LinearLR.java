@@ -1,10 +1,11 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,27 +54,16 @@ public final class LinearLR extends LRScheduler {
   @Override
   protected List<Double> getLr() {
     List<Double> lrs = groupValues(ParamGroup.LR);
-    List<Double> out = new ArrayList<>();
-    if (lastEpoch == 0) {
-      for (double lr : lrs) out.add(lr * startFactor);
-      return out;
-    }
+    if (lastEpoch == 0) return scaled(lrs, startFactor);
     if (isInitial || lastEpoch > totalIters) return lrs;
-    for (double lr : lrs) {
-      out.add(lr * (1.0 + (endFactor - startFactor)
-          / (totalIters * startFactor + (lastEpoch - 1) * (endFactor - startFactor))));
-    }
-    return out;
+    return scaled(lrs, 1.0 + (endFactor - startFactor)
+        / (totalIters * startFactor + (lastEpoch - 1) * (endFactor - startFactor)));
   }
 
   @Override
   protected List<Double> closedFormLr() {
-    List<Double> out = new ArrayList<>();
-    for (double base : baseLrs) {
-      out.add(base * (startFactor
-          + (endFactor - startFactor) * Math.min(totalIters, lastEpoch) / totalIters));
-    }
-    return out;
+    return scaled(baseLrs, startFactor
+        + (endFactor - startFactor) * Math.min(totalIters, lastEpoch) / totalIters);
   }
 
   @Override
@@ -86,15 +76,9 @@ public final class LinearLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(START_FACTOR)) {
-      startFactor = PyValues.toDouble(state.get(START_FACTOR), where + " 'start_factor'");
-    }
-    if (state.containsKey(END_FACTOR)) {
-      endFactor = PyValues.toDouble(state.get(END_FACTOR), where + " 'end_factor'");
-    }
-    if (state.containsKey(TOTAL_ITERS)) {
-      totalIters = PyValues.toLong(state.get(TOTAL_ITERS), where + " 'total_iters'");
-    }
+    startFactor = getDouble(state, START_FACTOR, startFactor, where);
+    endFactor = getDouble(state, END_FACTOR, endFactor, where);
+    totalIters = getLong(state, TOTAL_ITERS, totalIters, where);
   }
 
   @Override

@@ -1,11 +1,12 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyCounter;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,10 +40,7 @@ public final class MultiStepLR extends LRScheduler {
   protected List<Double> getLr() {
     List<Double> lrs = groupValues(ParamGroup.LR);
     Long count = milestones.get(lastEpoch);
-    if (count == null) return lrs;
-    List<Double> out = new ArrayList<>();
-    for (double lr : lrs) out.add(lr * Math.pow(gamma, count));
-    return out;
+    return count == null ? lrs : scaled(lrs, Math.pow(gamma, count));
   }
 
   @Override
@@ -51,9 +49,7 @@ public final class MultiStepLR extends LRScheduler {
     for (Map.Entry<Long, Long> m : milestones.entrySet()) {
       if (m.getKey() <= lastEpoch) passed += m.getValue();
     }
-    List<Double> out = new ArrayList<>();
-    for (double base : baseLrs) out.add(base * Math.pow(gamma, passed));
-    return out;
+    return scaled(baseLrs, Math.pow(gamma, passed));
   }
 
   @Override
@@ -76,7 +72,7 @@ public final class MultiStepLR extends LRScheduler {
       }
       milestones = loaded;
     }
-    if (state.containsKey(GAMMA)) gamma = PyValues.toDouble(state.get(GAMMA), where + " 'gamma'");
+    gamma = getDouble(state, GAMMA, gamma, where);
   }
 
   @Override

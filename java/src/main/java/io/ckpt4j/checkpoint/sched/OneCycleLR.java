@@ -1,5 +1,9 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getBoolean;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
@@ -290,9 +294,7 @@ public final class OneCycleLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(TOTAL_STEPS)) {
-      totalSteps = PyValues.toLong(state.get(TOTAL_STEPS), where + " 'total_steps'");
-    }
+    totalSteps = getLong(state, TOTAL_STEPS, totalSteps, where);
     if (state.containsKey(PHASES)) {
       List<?> raw = PyValues.toList(state.get(PHASES), where + " '_schedule_phases'");
       List<Map<String, Object>> loaded = new ArrayList<>();
@@ -308,20 +310,14 @@ public final class OneCycleLR extends LRScheduler {
       if (loaded.isEmpty()) throw new CheckpointException(where + " has no schedule phases");
       phases = loaded;
     }
-    if (state.containsKey(ANNEAL)) {
-      String type = PyValues.toStr(state.get(ANNEAL), where + " '_anneal_func_type'");
-      if (!COS.equals(type) && !LINEAR.equals(type)) {
-        throw new CheckpointException(where + " '_anneal_func_type' is '" + type
-            + "', not 'cos' or 'linear'");
-      }
-      annealFuncType = type;
+    String type = getStr(state, ANNEAL, annealFuncType, where);
+    if (!COS.equals(type) && !LINEAR.equals(type)) {
+      throw new CheckpointException(where + " '_anneal_func_type' is '" + type
+          + "', not 'cos' or 'linear'");
     }
-    if (state.containsKey(CYCLE_MOMENTUM)) {
-      cycleMomentum = PyValues.toBoolean(state.get(CYCLE_MOMENTUM), where + " 'cycle_momentum'");
-    }
-    if (state.containsKey(USE_BETA1)) {
-      useBeta1 = PyValues.toBoolean(state.get(USE_BETA1), where + " 'use_beta1'");
-    }
+    annealFuncType = type;
+    cycleMomentum = getBoolean(state, CYCLE_MOMENTUM, cycleMomentum, where);
+    useBeta1 = getBoolean(state, USE_BETA1, useBeta1, where);
   }
 
   @Override

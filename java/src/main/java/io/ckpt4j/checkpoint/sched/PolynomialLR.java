@@ -1,10 +1,11 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,20 +35,14 @@ public final class PolynomialLR extends LRScheduler {
   protected List<Double> getLr() {
     List<Double> lrs = groupValues(ParamGroup.LR);
     if (isInitial || lastEpoch > totalIters) return lrs;
-    double decay = Math.pow((1.0 - (double) lastEpoch / totalIters)
-        / (1.0 - (double) (lastEpoch - 1) / totalIters), power);
-    List<Double> out = new ArrayList<>();
-    for (double lr : lrs) out.add(lr * decay);
-    return out;
+    return scaled(lrs, Math.pow((1.0 - (double) lastEpoch / totalIters)
+        / (1.0 - (double) (lastEpoch - 1) / totalIters), power));
   }
 
   @Override
   protected List<Double> closedFormLr() {
-    List<Double> out = new ArrayList<>();
-    for (double base : baseLrs) {
-      out.add(base * Math.pow(1.0 - (double) Math.min(totalIters, lastEpoch) / totalIters, power));
-    }
-    return out;
+    return scaled(baseLrs,
+        Math.pow(1.0 - (double) Math.min(totalIters, lastEpoch) / totalIters, power));
   }
 
   @Override
@@ -59,10 +54,8 @@ public final class PolynomialLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(TOTAL_ITERS)) {
-      totalIters = PyValues.toLong(state.get(TOTAL_ITERS), where + " 'total_iters'");
-    }
-    if (state.containsKey(POWER)) power = PyValues.toDouble(state.get(POWER), where + " 'power'");
+    totalIters = getLong(state, TOTAL_ITERS, totalIters, where);
+    power = getDouble(state, POWER, power, where);
   }
 
   @Override

@@ -1,5 +1,11 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.at;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
@@ -9,7 +15,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code ReduceLROnPlateau}: multiplies the lr by {@code factor} when a metric has not improved
@@ -24,9 +29,6 @@ public final class ReduceLROnPlateau extends LRScheduler {
   private static final String MAX = "max";
   private static final String REL = "rel";
   private static final String ABS = "abs";
-  private static final List<String> KEYS = List.of("factor", "default_min_lr", "min_lrs",
-      "patience", "cooldown", "eps", LAST_EPOCH, LAST_LR, "mode_worse", "mode", "threshold",
-      "threshold_mode", "best", "cooldown_counter", "num_bad_epochs");
 
   private double factor;
   /** Python's {@code default_min_lr}: the one min_lr given (None when a list was). */
@@ -240,53 +242,30 @@ public final class ReduceLROnPlateau extends LRScheduler {
   public void loadStateDict(Map<?, ?> stateDict) throws CheckpointException {
     Map<String, Object> s = stringKeys(stateDict);
     String w = "the ReduceLROnPlateau state_dict";
-    if (s.containsKey("factor")) factor = PyValues.toDouble(s.get("factor"), w + " 'factor'");
+    factor = getDouble(s, "factor", factor, w);
     if (s.containsKey("default_min_lr")) {
       Object v = s.get("default_min_lr");
-      if (v != null) PyValues.toDouble(v, w + " 'default_min_lr'");
+      if (v != null) PyValues.toDouble(v, at(w, "default_min_lr"));
       defaultMinLr = v;
     }
     if (s.containsKey("min_lrs")) {
-      List<?> raw = PyValues.toList(s.get("min_lrs"), w + " 'min_lrs'");
-      for (int i = 0; i < raw.size(); i++) {
-        PyValues.toDouble(raw.get(i), w + " 'min_lrs'[" + i + "]");
-      }
+      List<?> raw = PyValues.toList(s.get("min_lrs"), at(w, "min_lrs"));
+      PyValues.toDoubles(raw, at(w, "min_lrs")); // checks each; kept as saved, int or float
       minLrs = new ArrayList<>(raw);
     }
-    if (s.containsKey("patience")) patience = PyValues.toLong(s.get("patience"), w + " 'patience'");
-    if (s.containsKey("cooldown")) cooldown = PyValues.toLong(s.get("cooldown"), w + " 'cooldown'");
-    if (s.containsKey("eps")) eps = PyValues.toDouble(s.get("eps"), w + " 'eps'");
-    if (s.containsKey(LAST_EPOCH)) {
-      lastEpoch = PyValues.toLong(s.get(LAST_EPOCH), w + " 'last_epoch'");
-    }
-    if (s.containsKey(LAST_LR)) lastLr = PyValues.toDoubles(s.get(LAST_LR), w + " '_last_lr'");
-    if (s.containsKey("best")) best = PyValues.toDouble(s.get("best"), w + " 'best'");
-    if (s.containsKey("cooldown_counter")) {
-      cooldownCounter = PyValues.toLong(s.get("cooldown_counter"), w + " 'cooldown_counter'");
-    }
-    if (s.containsKey("num_bad_epochs")) {
-      numBadEpochs = PyValues.toLong(s.get("num_bad_epochs"), w + " 'num_bad_epochs'");
-    }
-    String newMode = s.containsKey("mode") ? PyValues.toStr(s.get("mode"), w + " 'mode'") : mode;
-    double newThreshold = s.containsKey("threshold")
-        ? PyValues.toDouble(s.get("threshold"), w + " 'threshold'") : threshold;
-    String newThresholdMode = s.containsKey("threshold_mode")
-        ? PyValues.toStr(s.get("threshold_mode"), w + " 'threshold_mode'") : thresholdMode;
+    patience = getLong(s, "patience", patience, w);
+    cooldown = getLong(s, "cooldown", cooldown, w);
+    eps = getDouble(s, "eps", eps, w);
+    lastEpoch = getLong(s, LAST_EPOCH, lastEpoch, w);
+    lastLr = getDoubles(s, LAST_LR, lastLr, w);
+    best = getDouble(s, "best", best, w);
+    cooldownCounter = getLong(s, "cooldown_counter", cooldownCounter, w);
+    numBadEpochs = getLong(s, "num_bad_epochs", numBadEpochs, w);
     try {
-      initIsBetter(newMode, newThreshold, newThresholdMode);
+      initIsBetter(getStr(s, "mode", mode, w), getDouble(s, "threshold", threshold, w),
+          getStr(s, "threshold_mode", thresholdMode, w));
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(w + ": " + e.getMessage());
     }
-  }
-
-  @Override
-  protected void ownState(Map<String, Object> out) {}
-
-  @Override
-  protected void loadOwnState(Map<String, Object> state, String where) {}
-
-  @Override
-  protected Set<String> ownKeys() {
-    return Set.copyOf(KEYS);
   }
 }

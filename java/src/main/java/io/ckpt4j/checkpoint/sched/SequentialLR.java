@@ -1,5 +1,8 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
@@ -8,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code SequentialLR(optimizer, schedulers, milestones)}: runs {@code schedulers[i]} between
@@ -147,22 +149,7 @@ public final class SequentialLR extends LRScheduler {
       }
       milestones = loaded;
     }
-    if (state.containsKey(LAST_EPOCH)) {
-      lastEpoch = PyValues.toLong(state.get(LAST_EPOCH), where + " 'last_epoch'");
-    }
-    if (state.containsKey(LAST_LR)) {
-      lastLr = PyValues.toDoubles(state.get(LAST_LR), where + " '_last_lr'");
-    }
-  }
-
-  @Override
-  protected void ownState(Map<String, Object> out) {}
-
-  @Override
-  protected void loadOwnState(Map<String, Object> state, String where) {}
-
-  @Override
-  protected Set<String> ownKeys() {
-    return Set.of(MILESTONES, SCHEDULERS);
+    lastEpoch = getLong(state, LAST_EPOCH, lastEpoch, where);
+    lastLr = getDoubles(state, LAST_LR, lastLr, where);
   }
 }

@@ -1,10 +1,11 @@
 package io.ckpt4j.checkpoint.sched;
 
+import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
+import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
+
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,17 +35,13 @@ public final class StepLR extends LRScheduler {
 
   @Override
   protected List<Double> getLr() {
-    if (lastEpoch == 0 || pyMod(lastEpoch, stepSize) != 0) return groupValues(ParamGroup.LR);
-    List<Double> out = new ArrayList<>();
-    for (double lr : groupValues(ParamGroup.LR)) out.add(lr * gamma);
-    return out;
+    List<Double> lrs = groupValues(ParamGroup.LR);
+    return lastEpoch == 0 || pyMod(lastEpoch, stepSize) != 0 ? lrs : scaled(lrs, gamma);
   }
 
   @Override
   protected List<Double> closedFormLr() {
-    List<Double> out = new ArrayList<>();
-    for (double base : baseLrs) out.add(base * Math.pow(gamma, pyFloorDiv(lastEpoch, stepSize)));
-    return out;
+    return scaled(baseLrs, Math.pow(gamma, pyFloorDiv(lastEpoch, stepSize)));
   }
 
   @Override
@@ -56,10 +53,8 @@ public final class StepLR extends LRScheduler {
   @Override
   protected void loadOwnState(Map<String, Object> state, String where)
       throws CheckpointException {
-    if (state.containsKey(STEP_SIZE)) {
-      stepSize = PyValues.toLong(state.get(STEP_SIZE), where + " 'step_size'");
-    }
-    if (state.containsKey(GAMMA)) gamma = PyValues.toDouble(state.get(GAMMA), where + " 'gamma'");
+    stepSize = getLong(state, STEP_SIZE, stepSize, where);
+    gamma = getDouble(state, GAMMA, gamma, where);
   }
 
   @Override
