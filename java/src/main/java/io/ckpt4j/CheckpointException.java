@@ -19,4 +19,14 @@ public class CheckpointException extends IOException {
   public CheckpointException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * The first line of {@code e}'s message (or its name when it has none): LibTorch's exceptions
+   * carry C++ stack traces, and ckpt4j's messages are one line.
+   */
+  public static String firstLine(Throwable e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline).strip();
+  }
 }

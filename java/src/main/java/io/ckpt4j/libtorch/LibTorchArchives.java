@@ -2,6 +2,7 @@ package io.ckpt4j.libtorch;
 
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.fs.AtomicFile;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -43,7 +44,7 @@ public final class LibTorchArchives {
   /** {@code torch::save(module, file)}: writes every parameter and buffer, atomically. */
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   public static void save(Module module, Path file) throws CheckpointException {
-    AtomicSave.write(file, "LibTorch module archive", temp -> {
+    AtomicFile.write(file, true, temp -> {
       try (PointerScope scope = new PointerScope()) {
         OutputArchive archive = new OutputArchive();
         module.save(archive);

@@ -2,6 +2,7 @@ package io.ckpt4j.libtorch;
 
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.pickle.PyTuple;
 import java.io.UncheckedIOException;
@@ -208,7 +209,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
    */
   public void save(Path file) throws CheckpointException {
     requireOpen();
-    AtomicSave.write(file, "TorchScript model " + source, temp -> {
+    AtomicFile.write(file, true, temp -> {
       try {
         module.save(temp.toString());
       } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PickleWriter;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class TorchSaver {
       pickle = PickleWriter.toBytes(tree, new TensorPickler(storages, source, paths));
     } catch (RuntimeException e) {
       // LibTorch reports through unchecked exceptions (with C++ traces): one line of it.
-      throw new CheckpointException("cannot save " + path + ": " + OneLine.of(e), e);
+      throw new CheckpointException("cannot save " + path + ": " + CheckpointException.firstLine(e), e);
     }
     String root = TorchArchive.rootName(path);
     AtomicFile.write(path, options.fsync(), temp -> TorchArchive.write(temp, root, pickle,

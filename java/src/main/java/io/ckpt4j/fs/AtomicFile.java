@@ -1,4 +1,4 @@
-package io.ckpt4j.save;
+package io.ckpt4j.fs;
 
 import io.ckpt4j.CheckpointException;
 import java.io.IOException;
@@ -20,7 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * directory, fsynced, renamed over the target in one atomic step, and the directory is fsynced so
  * the rename itself survives a power loss. While the new file is written, a {@link WriteBack}
  * thread flushes it to the disk as it grows, so the final fsync has little left to wait for.
- * Without fsync (a {@link SaveOptions} choice) the replacement is still atomic for a killed
+ * Without fsync (the caller's choice) the replacement is still atomic for a killed
  * process.
  *
  * <p>A symbolic link at the target is followed: the file it points to is replaced and the link
@@ -33,7 +33,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * could match a dead local pid: that writer's rename then fails with an error, and the target
  * still holds a complete file.)
  */
-final class AtomicFile {
+public final class AtomicFile {
   private static final String MARKER = ".ckpt4j-";
   private static final String SUFFIX = ".tmp";
   /** Bytes of the target's name kept in the temporary name (names are at most 255 bytes). */
@@ -45,14 +45,14 @@ final class AtomicFile {
 
   /** Writes the new file's contents. */
   @FunctionalInterface
-  interface Contents {
+  public interface Contents {
     void writeTo(Path temp) throws CheckpointException;
   }
 
   private AtomicFile() {}
 
   /** Replaces {@code target} with what {@code contents} writes. */
-  static void write(Path target, boolean fsync, Contents contents) throws CheckpointException {
+  public static void write(Path target, boolean fsync, Contents contents) throws CheckpointException {
     Path file = resolveLink(target);
     Path dir = file.toAbsolutePath().getParent();
     if (Files.isDirectory(file)) {
@@ -75,7 +75,7 @@ final class AtomicFile {
     } catch (CheckpointException e) {
       deleteQuietly(temp, e);
       if (e.getMessage() != null && e.getMessage().indexOf('\n') >= 0) {
-        throw new CheckpointException(OneLine.of(e), e);
+        throw new CheckpointException(CheckpointException.firstLine(e), e);
       }
       throw e;
     } catch (AtomicMoveNotSupportedException e) {
@@ -84,7 +84,7 @@ final class AtomicFile {
           + " cannot rename atomically, which ckpt4j needs to replace the file safely", e);
     } catch (IOException | RuntimeException e) {
       deleteQuietly(temp, e);
-      throw new CheckpointException("cannot save to " + target + ": " + OneLine.of(e), e);
+      throw new CheckpointException("cannot save to " + target + ": " + CheckpointException.firstLine(e), e);
     }
     if (fsync) forceDirectory(dir, target);
   }

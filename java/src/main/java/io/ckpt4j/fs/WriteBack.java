@@ -1,4 +1,4 @@
-package io.ckpt4j.save;
+package io.ckpt4j.fs;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
