@@ -1,11 +1,30 @@
 package io.ckpt4j;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Where the build put the Python-written test data (see pom.xml, generate-test-resources). */
 public final class TestData {
+  private static final Map<String, JsonNode> MANIFESTS = new ConcurrentHashMap<>();
+
   private TestData() {}
+
+  /** {@code <name>/manifest.json}, the generator's account of what it wrote (read once). */
+  public static JsonNode manifest(String name) {
+    return MANIFESTS.computeIfAbsent(name, n -> {
+      try {
+        return new ObjectMapper().readTree(dir(n).resolve("manifest.json").toFile());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
 
   /** {@code target/testdata/<name>}, written by tests/python before the Java tests run. */
   public static Path dir(String name) {

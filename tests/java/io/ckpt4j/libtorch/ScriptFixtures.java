@@ -42,7 +42,6 @@ final class ScriptFixtures {
   static final String SCRIPT = "make_torchscript.py";
   static final String JAVA_MANIFEST = "java.json";
   private static final long CHECK_TIMEOUT_MINUTES = 5;
-  private static JsonNode manifest;
 
   private ScriptFixtures() {}
 
@@ -50,15 +49,8 @@ final class ScriptFixtures {
     return TestData.dir(DIR);
   }
 
-  static synchronized JsonNode manifest() {
-    if (manifest == null) {
-      try {
-        manifest = new ObjectMapper().readTree(dir().resolve("manifest.json").toFile());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return manifest;
+  static JsonNode manifest() {
+    return TestData.manifest(DIR);
   }
 
   static List<JsonNode> list(String key) {

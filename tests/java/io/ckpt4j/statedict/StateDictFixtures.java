@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.TestData;
 import io.ckpt4j.load.CheckpointLoader;
@@ -12,8 +11,6 @@ import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.DType;
 import io.ckpt4j.tensor.TensorBytes;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +23,6 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class StateDictFixtures {
   static final String DIR = "statedicts";
-  private static JsonNode manifest;
 
   private StateDictFixtures() {}
 
@@ -34,15 +30,8 @@ final class StateDictFixtures {
     return TestData.dir(DIR);
   }
 
-  static synchronized JsonNode manifest() {
-    if (manifest == null) {
-      try {
-        manifest = new ObjectMapper().readTree(dir().resolve("manifest.json").toFile());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return manifest;
+  static JsonNode manifest() {
+    return TestData.manifest(DIR);
   }
 
   /** torch.load(file, map_location="cpu"), weights only. */

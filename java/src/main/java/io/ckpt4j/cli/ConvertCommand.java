@@ -11,10 +11,10 @@ import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.tensor.MapLocation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -60,13 +60,7 @@ final class ConvertCommand implements Callable<Integer> {
       + " model (torch.save(model)), or the one a checkpoint holds")
   boolean stateDictOnly;
 
-  @Option(names = "--allow-global", paramLabel = "MODULE.NAME",
-      description = "read this Python class as an inert object (it is written back as it was)")
-  List<String> allowGlobals = List.of();
-
-  @Option(names = "--inert-objects",
-      description = "read every unknown Python class as an inert object (nothing is run)")
-  boolean inertObjects;
+  @Mixin GlobalsOptions globals;
 
   @Spec CommandSpec spec;
 
@@ -87,9 +81,8 @@ final class ConvertCommand implements Callable<Integer> {
     }
     // Storages are mapped, not read, and stay on the CPU: OUT's locations come from IN's file.
     // --state-dict reads whole pickled models as inert objects (nothing runs).
-    LoadOptions load = LoadOptions.defaults().mmap(true).mapLocation(MapLocation.to("cpu"))
-        .allowGlobals(allowGlobals.toArray(String[]::new))
-        .inertObjects(inertObjects || stateDictOnly);
+    LoadOptions load = globals.mappedOnCpu();
+    if (stateDictOnly) load = load.inertObjects(true);
     try (LoadedCheckpoint checkpoint = CheckpointLoader.load(in, load)) {
       if (stateDictOnly) {
         try (StateDict extracted = StateDict.extract(checkpoint);

@@ -5,12 +5,11 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.MapLocation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,21 +25,14 @@ final class InspectCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON document (format + one entry per leaf)")
   boolean json;
 
-  @Option(names = "--allow-global", paramLabel = "MODULE.NAME",
-      description = "read this Python class as an inert object instead of refusing it")
-  List<String> allowGlobals = List.of();
-
-  @Option(names = "--inert-objects",
-      description = "read every unknown Python class as an inert object (nothing is run)")
-  boolean inertObjects;
+  @Mixin GlobalsOptions globals;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws CheckpointException {
     // Tensor bytes are mapped (not read) and only to hash them; nothing goes to a device.
-    LoadOptions options = LoadOptions.defaults().mmap(true).mapLocation(MapLocation.to("cpu"))
-        .allowGlobals(allowGlobals.toArray(String[]::new)).inertObjects(inertObjects);
+    LoadOptions options = globals.mappedOnCpu();
     PrintWriter out = spec.commandLine().getOut();
     Format format = CheckpointLoader.detect(file);
     if (format == Format.TORCHSCRIPT || format == Format.LIBTORCH) {
