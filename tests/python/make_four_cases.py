@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_resnet  # noqa: E402
 import reference_resnet  # noqa: E402  (the model class whole-model files name)
 
 ARCH = "resnet18"
@@ -32,21 +33,13 @@ WIDTH = 16
 NUM_CLASSES = 10
 SEED = 4
 INPUT_SHAPE = (5, 3, 32, 32)
-TRAIN_BATCHES = 3
 TOLERANCE = 1e-4
 
 
 def model(width=WIDTH):
-    torch.manual_seed(SEED)
-    net = reference_resnet.resnet(ARCH, num_classes=NUM_CLASSES, width=width)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0.0, 0.1)
-        net.train()
-        for _ in range(TRAIN_BATCHES):
-            net(torch.randn(INPUT_SHAPE))
+    """make_resnet's trained model (BatchNorm affine randomised, running stats from train-mode
+    batches), in eval mode."""
+    net, _ = make_resnet.trained_model(ARCH, width, NUM_CLASSES, SEED)
     return net.eval()
 
 
