@@ -22,9 +22,10 @@ class DemoCommandTest {
     int exit = cli.execute("demo");
     String text = out.toString();
     assertEquals(0, exit, text);
-    for (String step : new String[] {"1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "a) ", "g) "}) {
+    for (String step : new String[] {"1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "a) ", "g) ", "h) "}) {
       assertTrue(text.contains(step), "step " + step + " missing:\n" + text);
     }
     assertTrue(text.contains("remedy 3"), text);
+    assertTrue(text.contains("resumed: one more step"), text);
   }
 }

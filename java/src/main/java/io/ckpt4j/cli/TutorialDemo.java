@@ -66,6 +66,7 @@ final class TutorialDemo {
       fourCases();
       javaSavesForPython();
     }
+    new TrainingDemo(dir, out).run(ARCH, NUM_CLASSES, WIDTH);
   }
 
   private void stateDictAndWholeModel() throws CheckpointException {
