@@ -2,6 +2,7 @@ package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.libtorch.ScriptModel;
+import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
 import io.ckpt4j.nn.TorchModel;
 import java.util.List;
@@ -141,10 +142,10 @@ public final class DataParallel<M> extends Module {
     String output = resolveOutput(options, devices);
     DataParallel<JitModule> dp = new DataParallel<>(module, module, new ScriptReplicas(module),
         devices, output, options.dim());
-    byte[] err = new byte[ParallelOps.ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
       dp.close();
-      throw new CheckpointException(ParallelOps.cString(err));
+      throw new CheckpointException(NativeLibrary.message(err));
     }
     return dp;
   }

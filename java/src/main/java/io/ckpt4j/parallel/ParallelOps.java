@@ -1,8 +1,8 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,7 +22,6 @@ import org.bytedeco.pytorch.TensorVector;
  */
 public final class ParallelOps {
   /** Room for the one-line message a native call leaves on failure. */
-  static final int ERROR_BUFFER_BYTES = 4096;
 
   private ParallelOps() {}
 
@@ -41,10 +40,10 @@ public final class ParallelOps {
     Objects.requireNonNull(input, "input");
     List<String> names = checkedDevices(devices);
     checkDim(input, dim);
-    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (StringVector deviceVector = strings(names); TensorVector out = new TensorVector()) {
       if (!NativeParallel.scatter(input, deviceVector, dim, out, err, err.length)) {
-        throw new CheckpointException(cString(err));
+        throw new CheckpointException(NativeLibrary.message(err));
       }
       return owned(out);
     }
@@ -65,12 +64,12 @@ public final class ParallelOps {
     if (tensors.isEmpty()) throw new IllegalArgumentException("no tensor to gather");
     String target = ParallelDevices.canonical(device);
     ParallelDevices.checkExists(target);
-    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (TensorVector in = vector(tensors)) {
       Tensor out = new Tensor();
       if (!NativeParallel.gather(in, target, dim, out, err, err.length)) {
         out.close();
-        throw new CheckpointException(cString(err));
+        throw new CheckpointException(NativeLibrary.message(err));
       }
       return out;
     }
@@ -100,11 +99,11 @@ public final class ParallelOps {
   /** {@link #replicate} for checked device names, device-major in one list. */
   static List<Tensor> replicateFlat(List<Tensor> tensors, List<String> devices)
       throws CheckpointException {
-    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (TensorVector in = vector(tensors); StringVector deviceVector = strings(devices);
         TensorVector out = new TensorVector()) {
       if (!NativeParallel.replicate(in, deviceVector, out, err, err.length)) {
-        throw new CheckpointException(cString(err));
+        throw new CheckpointException(NativeLibrary.message(err));
       }
       return owned(out);
     }
@@ -116,11 +115,11 @@ public final class ParallelOps {
    */
   static void adopt(List<Tensor> targets, List<Tensor> copies, List<Tensor> sources)
       throws CheckpointException {
-    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (TensorVector t = vector(targets); TensorVector c = vector(copies);
         TensorVector s = vector(sources)) {
       if (!NativeParallel.adopt(t, c, s, err, err.length)) {
-        throw new CheckpointException(cString(err));
+        throw new CheckpointException(NativeLibrary.message(err));
       }
     }
   }
@@ -175,9 +174,4 @@ public final class ParallelOps {
     }
   }
 
-  static String cString(byte[] err) {
-    int n = 0;
-    while (n < err.length && err[n] != 0) n++;
-    return new String(err, 0, n, StandardCharsets.UTF_8);
-  }
 }

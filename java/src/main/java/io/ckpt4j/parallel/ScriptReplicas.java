@@ -1,8 +1,9 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.nativeio.NativeParallel;
+import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel.ScriptModules;
+import io.ckpt4j.nativeio.NativeParallel;
 import java.util.List;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.StringVector;
@@ -25,7 +26,7 @@ final class ScriptReplicas implements ReplicaRunner {
   @Override
   public List<Tensor> forward(List<Tensor> inputs, List<String> devices)
       throws CheckpointException {
-    byte[] err = new byte[ParallelOps.ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (ScriptModules replicas = new ScriptModules();
         StringVector deviceVector = ParallelOps.strings(devices);
         TensorVector in = ParallelOps.vector(inputs);
@@ -33,7 +34,7 @@ final class ScriptReplicas implements ReplicaRunner {
       if (!NativeParallel.replicate_script(module, deviceVector, replicas, err, err.length)
           || !NativeParallel.parallel_forward(replicas, in, out, err, err.length)) {
         throw new CheckpointException("DataParallel forward of the script module: "
-            + ParallelOps.cString(err));
+            + NativeLibrary.message(err));
       }
       return ParallelOps.owned(out);
     }

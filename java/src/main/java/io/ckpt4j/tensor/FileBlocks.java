@@ -1,8 +1,8 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,7 +25,6 @@ import org.bytedeco.pytorch.TensorVector;
 final class FileBlocks {
   /** The most unused bytes one block may span between two storages. */
   static final long MAX_GAP = 1L << 20;
-  private static final int ERROR_BUFFER_BYTES = 1024;
 
   /** A run of storages of one file: the byte range and the storages in it. */
   record Block(Path file, long offset, long length, List<StorageRef> storages) {}
@@ -91,7 +90,7 @@ final class FileBlocks {
       offsets[i] = offset(s) - block.offset();
       lengths[i] = s.nbytes();
     }
-    byte[] err = new byte[ERROR_BUFFER_BYTES];
+    byte[] err = NativeLibrary.errorBuffer();
     try (TensorVector out = new TensorVector()) {
       String path = block.file().toString();
       boolean ok = map
@@ -102,7 +101,7 @@ final class FileBlocks {
       if (!ok) {
         throw new CheckpointException("cannot " + (map ? "map" : "read") + " the storages of "
             + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
-            + block.length()) + "): " + cString(err));
+            + block.length()) + "): " + NativeLibrary.message(err));
       }
       List<Tensor> tensors = new ArrayList<>(n);
       // Copies of the handles (the vector and its elements die with this block).
@@ -111,9 +110,4 @@ final class FileBlocks {
     }
   }
 
-  private static String cString(byte[] err) {
-    int n = 0;
-    while (n < err.length && err[n] != 0) n++;
-    return new String(err, 0, n, StandardCharsets.UTF_8);
-  }
 }
