@@ -66,7 +66,7 @@ class CheckpointErrorsTest {
       m.forEach((k, x) -> out.put(k, deepCopy(x)));
       return out;
     }
-    if (v instanceof List<?> l && !(v instanceof io.ckpt4j.pickle.PyTuple)) {
+    if (v instanceof List<?> l && !(v instanceof io.ckpt4j.value.PyTuple)) {
       List<Object> out = new ArrayList<>();
       l.forEach(x -> out.add(deepCopy(x)));
       return out;

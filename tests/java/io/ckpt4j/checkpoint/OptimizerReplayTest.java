@@ -9,7 +9,7 @@ import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

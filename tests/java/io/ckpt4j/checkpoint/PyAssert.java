@@ -2,7 +2,8 @@ package io.ckpt4j.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyCounter;
+import io.ckpt4j.value.PyTuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,6 @@ final class PyAssert {
   }
 
   private static String kind(Object v) {
-    return io.ckpt4j.load.PythonTypes.name(v);
+    return io.ckpt4j.value.PythonTypes.name(v);
   }
 }

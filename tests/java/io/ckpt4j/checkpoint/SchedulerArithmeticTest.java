@@ -10,7 +10,7 @@ import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.sched.LRScheduler;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyTuple;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

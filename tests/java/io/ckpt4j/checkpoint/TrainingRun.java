@@ -29,7 +29,7 @@ import io.ckpt4j.checkpoint.sched.StepLR;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -14,10 +14,11 @@ import io.ckpt4j.container.safetensors.SafetensorsWriter;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
 import io.ckpt4j.tensor.TensorBytes;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -197,7 +198,7 @@ final class ScriptFixtures {
   static DType dtypeOf(Tensor t) {
     int value = t.scalar_type().value;
     for (DType d : DType.values()) {
-      if (d.scalarType().value == value) return d;
+      if (ScalarTypes.of(d).value == value) return d;
     }
     throw new AssertionError("no DType for " + t.scalar_type());
   }

@@ -90,7 +90,7 @@ class TorchScriptTest {
       Map<?, ?> expected = (Map<?, ?>) after.root();
       for (String key : names) {
         // running_mean / running_var come from the conv output: kernel-dependent, within atol
-        ScriptFixtures.assertTensor(after.tensor((io.ckpt4j.tensor.TensorRef) expected.get(key)),
+        ScriptFixtures.assertTensor(after.tensor((io.ckpt4j.value.TensorRef) expected.get(key)),
             actual.get(key), atol, "after a training step: " + key);
       }
       assertFalse(model.eval().isTraining());

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.TestData;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.TestData;
 import io.ckpt4j.tensor.MapLocation;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.nio.file.Path;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;

@@ -7,7 +7,7 @@ import io.ckpt4j.TestData;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyAppendable;
+import io.ckpt4j.value.PyBuildable;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyTuple;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

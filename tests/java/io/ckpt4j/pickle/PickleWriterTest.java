@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;

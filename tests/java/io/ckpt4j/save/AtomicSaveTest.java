@@ -11,7 +11,7 @@ import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;

@@ -154,9 +154,9 @@ class ConvertCommandTest {
     // A state dict holding both "module.w" and "w": PyTorch's consume_prefix would silently drop
     // a tensor; convert refuses.
     Trees trees = new Trees(5);
-    io.ckpt4j.pickle.PyOrderedDict stateDict = new io.ckpt4j.pickle.PyOrderedDict();
-    stateDict.put("module.w", trees.random(io.ckpt4j.tensor.DType.FLOAT32, 2));
-    stateDict.put("w", trees.random(io.ckpt4j.tensor.DType.FLOAT32, 2));
+    io.ckpt4j.value.PyOrderedDict stateDict = new io.ckpt4j.value.PyOrderedDict();
+    stateDict.put("module.w", trees.random(io.ckpt4j.value.DType.FLOAT32, 2));
+    stateDict.put("w", trees.random(io.ckpt4j.value.DType.FLOAT32, 2));
     Path both = out.resolve("both.pt");
     TorchSaver.save(both, stateDict, SaveOptions.defaults());
     Path target = out.resolve("merged.pt");

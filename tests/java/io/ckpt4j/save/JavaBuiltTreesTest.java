@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyOrderedDict;
+import io.ckpt4j.value.PyOrderedDict;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +52,7 @@ class JavaBuiltTreesTest {
       cases.add(new Case("untyped_views", out.resolve("untyped.pt"), trees.untypedViews(), plain,
           "cpu"));
       cases.add(new Case("empties", out.resolve("empties.pth"), trees.empties(), plain, "cpu"));
-      cases.add(new Case("bare_tensor", out.resolve("bare.pt"), trees.random(io.ckpt4j.tensor.DType.FLOAT16, 2, 5),
+      cases.add(new Case("bare_tensor", out.resolve("bare.pt"), trees.random(io.ckpt4j.value.DType.FLOAT16, 2, 5),
           plain, "cpu"));
       cases.add(new Case("relocated_to_cuda1", out.resolve("relocated.pt"), trees.views(),
           plain.mapLocation("cuda:1"), "cuda:1"));
@@ -61,7 +61,7 @@ class JavaBuiltTreesTest {
       Path names = Files.createDirectories(out.resolve("names"));
       for (String name : List.of("model.v2.pt", "noext", "x.tar.gz", "m\u00f6del.pt", ".hidden")) {
         PyOrderedDict small = new PyOrderedDict();
-        small.put("x", trees.random(io.ckpt4j.tensor.DType.INT8, 3));
+        small.put("x", trees.random(io.ckpt4j.value.DType.INT8, 3));
         cases.add(new Case("name " + name, names.resolve(name), small, plain, "cpu"));
       }
 

@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
 import io.ckpt4j.tensor.TensorBytes;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.TensorRef;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -52,7 +53,7 @@ final class ReadBack {
       TensorRef ref = assertInstanceOf(TensorRef.class, got, path);
       Tensor t = built instanceof Parameter p ? p.data() : (Tensor) built;
       boolean requiresGrad = built instanceof Parameter p ? p.requiresGrad() : t.requires_grad();
-      assertEquals(DType.fromScalarType(t.scalar_type().intern()).orElseThrow(), ref.dtype(), path);
+      assertEquals(ScalarTypes.dtype(t.scalar_type().intern()).orElseThrow(), ref.dtype(), path);
       try (LongArrayRef sizes = t.sizes(); LongArrayRef strides = t.strides()) {
         assertArrayEquals(longs(sizes), ref.shape(), path + " shape");
         assertArrayEquals(longs(strides), ref.stride(), path + " stride");

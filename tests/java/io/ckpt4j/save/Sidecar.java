@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ckpt4j.container.safetensors.SafetensorsDtype;
 import io.ckpt4j.container.safetensors.SafetensorsWriter;
-import io.ckpt4j.load.TorchValues;
-import io.ckpt4j.pickle.PyBytes;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
 import io.ckpt4j.tensor.TensorBytes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.TorchValues;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -117,7 +118,7 @@ final class Sidecar {
   private void tensor(ObjectNode n, Tensor t, boolean requiresGrad, boolean parameter, String id)
       throws IOException {
     n.put("type", "tensor");
-    n.put("dtype", DType.fromScalarType(t.scalar_type().intern()).orElseThrow().pythonName());
+    n.put("dtype", ScalarTypes.dtype(t.scalar_type().intern()).orElseThrow().pythonName());
     try (LongArrayRef sizes = t.sizes(); LongArrayRef strides = t.strides()) {
       ArrayNode shape = n.putArray("shape");
       ArrayNode stride = n.putArray("stride");

@@ -1,10 +1,11 @@
 package io.ckpt4j.save;
 
-import io.ckpt4j.load.TorchValues;
-import io.ckpt4j.pickle.PyBytes;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.TorchValues;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,7 +50,7 @@ final class Trees {
     if (dtype == DType.BOOL) {
       for (int i = 0; i < data.length; i++) data[i] &= 1;
     }
-    return bytes(data).view(dtype.scalarType()).reshape(shape);
+    return bytes(data).view(ScalarTypes.of(dtype)).reshape(shape);
   }
 
   /** Every dtype ckpt4j writes, random bits, plus every bit pattern of the 8- and 16-bit floats. */
@@ -59,12 +60,12 @@ final class Trees {
     for (DType t : List.of(DType.FLOAT8_E4M3FN, DType.FLOAT8_E5M2)) {
       byte[] all = new byte[256];
       for (int i = 0; i < all.length; i++) all[i] = (byte) i;
-      d.put(t.pythonName() + "_all_bits", bytes(all).view(t.scalarType()));
+      d.put(t.pythonName() + "_all_bits", bytes(all).view(ScalarTypes.of(t)));
     }
     for (DType t : List.of(DType.FLOAT16, DType.BFLOAT16)) {
       ByteBuffer all = ByteBuffer.allocate(2 << 16).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < 1 << 16; i++) all.putShort((short) i);
-      d.put(t.pythonName() + "_all_bits", bytes(all.array()).view(t.scalarType()));
+      d.put(t.pythonName() + "_all_bits", bytes(all.array()).view(ScalarTypes.of(t)));
     }
     int[] float32Specials = {0, 0x80000000, 0x3f800000, 0x7fc00001, 0x7f800001, 0xffc12345,
         0x7f800000, 0xff800000, 0x00000001, 0x7f7fffff, 0x80000001};

@@ -9,8 +9,9 @@ import io.ckpt4j.TestData;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
 import io.ckpt4j.tensor.TensorBytes;
+import io.ckpt4j.value.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,7 +80,7 @@ final class StateDictFixtures {
   static String dtypeName(Tensor t) {
     for (DType d : DType.values()) {
       // JavaCPP's ScalarType constants are not unique objects: compare their values.
-      if (d.scalarType().value == t.scalar_type().value) return d.pythonName();
+      if (ScalarTypes.of(d).value == t.scalar_type().value) return d.pythonName();
     }
     throw new AssertionError("no DType for " + t.scalar_type());
   }

@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.tensor.DType;
 import io.ckpt4j.tensor.TensorBytes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyOrderedDict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

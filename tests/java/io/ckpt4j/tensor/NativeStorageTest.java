@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.StorageRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

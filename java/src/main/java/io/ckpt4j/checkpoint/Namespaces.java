@@ -5,8 +5,9 @@ import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.pickle.PickleOptions;
 import io.ckpt4j.pickle.PickleReader;
 import io.ckpt4j.pickle.PickleWriter;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PyValues;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

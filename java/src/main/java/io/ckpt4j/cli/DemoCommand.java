@@ -5,7 +5,7 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.MapLocation;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -21,8 +21,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ckpt4j demo}: checkpoints bundled with ckpt4j (see resources io/ckpt4j/demo/README.md):

@@ -10,10 +10,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code ckpt4j inspect [--json] FILE}: what a checkpoint holds, without loading it anywhere. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,

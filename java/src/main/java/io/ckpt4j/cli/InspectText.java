@@ -2,8 +2,9 @@ package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.load.PythonTypes;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.PythonTypes;
+import io.ckpt4j.value.TensorRef;
+import io.ckpt4j.value.TreeWalker;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code ckpt4j} command line. */
 @Command(

@@ -10,7 +10,7 @@ import io.ckpt4j.models.ResNet;
 import io.ckpt4j.parallel.DataParallel;
 import io.ckpt4j.parallel.DataParallelOptions;
 import io.ckpt4j.save.TorchSaver;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -90,7 +90,7 @@ final class RunCommand implements Callable<Integer> {
         NoGradGuard noGrad = new NoGradGuard()) {
       if (!(in.root() instanceof TensorRef ref)) {
         throw new CheckpointException(input + " must hold one tensor (torch.save(tensor)), not a "
-            + io.ckpt4j.load.PythonTypes.name(in.root()));
+            + io.ckpt4j.value.PythonTypes.name(in.root()));
       }
       Tensor x = in.tensor(ref);
       try (Tensor y = model.script != null ? runScript(x, target) : runResNet(x, target);

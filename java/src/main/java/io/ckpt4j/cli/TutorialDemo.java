@@ -12,7 +12,7 @@ import io.ckpt4j.save.TorchSaver;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.statedict.StateDicts;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.TensorRef;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.ScalarTypes;
+import io.ckpt4j.value.DType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -159,7 +160,7 @@ final class ArchiveCheck {
   private static String dtype(Tensor t) {
     int value = t.scalar_type().value;
     for (DType d : DType.values()) {
-      if (d.scalarType().value == value) return d.pythonName();
+      if (ScalarTypes.of(d).value == value) return d.pythonName();
     }
     return String.valueOf(t.scalar_type());
   }

@@ -1,8 +1,8 @@
 package io.ckpt4j.libtorch;
 
-import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.fs.AtomicFile;
+import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;

@@ -1,10 +1,10 @@
 package io.ckpt4j.libtorch;
 
-import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.nn.TorchModel;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.tensor.Devices;
+import io.ckpt4j.value.PyTuple;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyTuple;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,8 +25,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.Tuple;
 import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.Type;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.TypeKind;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Java values to TorchScript {@link IValue}s, guided by the types a method declares, and back.

@@ -1,7 +1,7 @@
 package io.ckpt4j.libtorch;
 
-import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;

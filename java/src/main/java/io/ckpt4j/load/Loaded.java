@@ -1,6 +1,6 @@
 package io.ckpt4j.load;
 
-import io.ckpt4j.tensor.StorageRef;
+import io.ckpt4j.value.StorageRef;
 import java.util.Collection;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.tensor.StorageRef;
 import io.ckpt4j.tensor.TensorMaterializer;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.StorageRef;
+import io.ckpt4j.value.TensorRef;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -14,8 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A loaded checkpoint: the object tree Python's torch.load would return — dicts ({@code
- * LinkedHashMap}, {@link io.ckpt4j.pickle.PyOrderedDict}), lists, {@link
- * io.ckpt4j.pickle.PyTuple}s, scalars and {@link TensorRef} leaves — and the LibTorch tensors
+ * LinkedHashMap}, {@link io.ckpt4j.value.PyOrderedDict}), lists, {@link
+ * io.ckpt4j.value.PyTuple}s, scalars and {@link TensorRef} leaves — and the LibTorch tensors
  * behind those leaves.
  *
  * <p>Owns the native tensors it hands out: {@link #close()} releases them (take your own
@@ -64,8 +64,8 @@ public final class LoadedCheckpoint implements AutoCloseable {
   public TensorRef wholeStorage(StorageRef storage) throws CheckpointException {
     TensorRef whole = wholeStorages.get(storage);
     if (whole == null) {
-      io.ckpt4j.tensor.DType dtype =
-          storage.dtype() == null ? io.ckpt4j.tensor.DType.UINT8 : storage.dtype();
+      io.ckpt4j.value.DType dtype =
+          storage.dtype() == null ? io.ckpt4j.value.DType.UINT8 : storage.dtype();
       whole = TensorRef.create(storage, dtype, 0, new long[] {storage.nbytes() / dtype.itemSize()},
           new long[] {1}, false, "storage " + storage.key());
       wholeStorages.put(storage, whole);
@@ -94,7 +94,7 @@ public final class LoadedCheckpoint implements AutoCloseable {
     } else if (value instanceof List<?> l) {
       if (!seen.add(l)) return;
       for (Object v : l) collect(v, out, seen);
-    } else if (value instanceof io.ckpt4j.pickle.PyObject o) {
+    } else if (value instanceof io.ckpt4j.value.PyObject o) {
       if (!seen.add(o)) return;
       collect(o.args(), out, seen);
       collect(o.state(), out, seen);

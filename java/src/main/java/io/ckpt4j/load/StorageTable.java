@@ -1,9 +1,10 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.load.TorchValues.StorageType;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.StorageRef;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
+import io.ckpt4j.value.StorageRef;
+import io.ckpt4j.value.TorchValues.StorageType;
 import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -6,7 +6,7 @@ import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.container.zip.ZipEntry;
 import io.ckpt4j.container.zip.ZipKind;
 import io.ckpt4j.pickle.GlobalResolver;
-import io.ckpt4j.tensor.StorageRef;
+import io.ckpt4j.value.StorageRef;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 

@@ -1,6 +1,5 @@
 package io.ckpt4j.models;
 
-import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -9,6 +8,7 @@ import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.statedict.StateDicts;
+import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,6 +1,10 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyAppendable;
+import io.ckpt4j.value.PyBuildable;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PythonTypes;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -32,11 +36,11 @@ final class CallerCode {
     } catch (UnsupportedGlobalException e) {
       throw refusal(module, name, e);
     } catch (CheckpointException | RuntimeException e) {
-      String global = PyTypes.printable(module + "." + name);
+      String global = PythonTypes.printable(module + "." + name);
       throw in.error("global '" + global + "': " + e.getMessage(), e);
     }
     if (value != null) {
-      globalNames.putIfAbsent(value, PyTypes.printable(module + "." + name));
+      globalNames.putIfAbsent(value, PythonTypes.printable(module + "." + name));
     }
     return value;
   }
@@ -44,13 +48,13 @@ final class CallerCode {
   private UnsupportedGlobalException refusal(String module, String name, Throwable cause) {
     String where = in.where() + " at byte " + in.opStart();
     return new UnsupportedGlobalException(module, name,
-        options.refusal().message(PyTypes.printable(module + "." + name), where), cause);
+        options.refusal().message(PythonTypes.printable(module + "." + name), where), cause);
   }
 
   /** The global a resolver value came from, or its type, for messages. */
   String describe(Object value) {
     String name = globalNames.get(value);
-    return name != null ? name : PyTypes.describe(value);
+    return name != null ? name : PythonTypes.name(value);
   }
 
   /** A call into caller code. */
@@ -71,7 +75,7 @@ final class CallerCode {
     } catch (CheckpointException e) {
       throw in.error(who + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw in.error(who + " failed: " + PyTypes.printable(e.toString()), e);
+      throw in.error(who + " failed: " + PythonTypes.printable(e.toString()), e);
     }
   }
 

@@ -1,6 +1,11 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;

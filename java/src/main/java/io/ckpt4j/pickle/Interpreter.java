@@ -1,6 +1,12 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyAppendable;
+import io.ckpt4j.value.PyBuildable;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,7 +52,7 @@ final class Interpreter {
       return loop();
     } catch (RuntimeException e) {
       // A resolver's object misbehaved (an unmodifiable map, say) or ckpt4j has a bug.
-      throw in.error("unexpected " + PyTypes.printable(e.toString()), e);
+      throw in.error("unexpected " + PythonTypes.printable(e.toString()), e);
     }
   }
 
@@ -206,7 +212,7 @@ final class Interpreter {
 
   private Object hashable(Object key, String what) throws CheckpointException {
     if (!PyTuple.isHashable(key)) {
-      throw in.error("unhashable " + PyTypes.describe(key) + " as a " + what
+      throw in.error("unhashable " + PythonTypes.name(key) + " as a " + what
           + " (Python would raise TypeError)");
     }
     return key;
@@ -245,7 +251,7 @@ final class Interpreter {
         return null;
       });
     } else {
-      throw in.error("cannot append to a " + PyTypes.describe(target)
+      throw in.error("cannot append to a " + PythonTypes.name(target)
           + ": only lists and objects take items");
     }
   }
@@ -291,7 +297,7 @@ final class Interpreter {
     } else if (target instanceof PyObject) {
       ((PyObject) target).mutableDictItems().put(hashable(key, "dict key"), value);
     } else {
-      throw in.error("cannot set an item on a " + PyTypes.describe(target)
+      throw in.error("cannot set an item on a " + PythonTypes.name(target)
           + ": only dicts and objects take items");
     }
   }
@@ -302,7 +308,7 @@ final class Interpreter {
     stack.need(1);
     Object target = stack.peek(0);
     if (!(target instanceof Set)) {
-      throw in.error("cannot add items to a " + PyTypes.describe(target) + ": only sets take them");
+      throw in.error("cannot add items to a " + PythonTypes.name(target) + ": only sets take them");
     }
     for (Object item : items) {
       ((Set<Object>) target).add(hashable(item, "set element"));
@@ -346,15 +352,15 @@ final class Interpreter {
     Object name = stack.pop();
     Object module = stack.pop();
     if (!(module instanceof String) || !(name instanceof String)) {
-      throw in.error("STACK_GLOBAL needs a str module and name, not " + PyTypes.describe(module)
-          + " and " + PyTypes.describe(name));
+      throw in.error("STACK_GLOBAL needs a str module and name, not " + PythonTypes.name(module)
+          + " and " + PythonTypes.name(name));
     }
     stack.push(caller.resolve((String) module, (String) name));
   }
 
   private PyTuple argsTuple(Object args) throws CheckpointException {
     if (!(args instanceof PyTuple)) {
-      throw in.error("the arguments must be a tuple, not " + PyTypes.describe(args));
+      throw in.error("the arguments must be a tuple, not " + PythonTypes.name(args));
     }
     return (PyTuple) args;
   }
@@ -380,7 +386,7 @@ final class Interpreter {
         return null;
       });
     } else {
-      throw in.error("cannot BUILD a " + PyTypes.describe(target)
+      throw in.error("cannot BUILD a " + PythonTypes.name(target)
           + ": only objects of allowed classes take state");
     }
   }
@@ -398,12 +404,12 @@ final class Interpreter {
     PyTuple args = argsTuple(stack.pop());
     Object cls = stack.pop();
     if (!(kwargs instanceof Map)) {
-      throw in.error("NEWOBJ_EX keyword arguments must be a dict, not " + PyTypes.describe(kwargs));
+      throw in.error("NEWOBJ_EX keyword arguments must be a dict, not " + PythonTypes.name(kwargs));
     }
     Map<String, Object> named = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : ((Map<?, ?>) kwargs).entrySet()) {
       if (!(e.getKey() instanceof String)) {
-        throw in.error("keyword argument names must be str, not " + PyTypes.describe(e.getKey()));
+        throw in.error("keyword argument names must be str, not " + PythonTypes.name(e.getKey()));
       }
       named.put((String) e.getKey(), e.getValue());
     }

@@ -1,6 +1,10 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collection;
@@ -58,7 +62,7 @@ final class NestingCheck {
         } else if (height == IN_PROGRESS) {
           if (!allowCycles) {
             throw new CheckpointException("the unpickled value in " + where
-                + " contains itself (a " + PyTypes.describe(child) + " reached again inside"
+                + " contains itself (a " + PythonTypes.name(child) + " reached again inside"
                 + " itself, at depth " + path.size() + "): ckpt4j refuses cyclic values unless"
                 + " PickleOptions.allowCycles(true) is set");
           }

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyTuple;
 
 /**
  * Resolves persistent ids (PERSID, BINPERSID) to objects stored outside the pickle. PyTorch uses

@@ -1,6 +1,11 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -146,7 +151,7 @@ final class PickleEmitter implements PickleWriter.Emitter {
       } else if (value instanceof Set) {
         saveSet((Set<?>) value);
       } else if (custom == null || !custom.save(value, this)) {
-        throw new CheckpointException("cannot pickle a " + PyTypes.describe(value)
+        throw new CheckpointException("cannot pickle a " + PythonTypes.name(value)
             + ": it is outside the pickle value model and no PickleWriter.Custom hook took it");
       }
     } finally {

@@ -1,6 +1,10 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -85,7 +89,7 @@ public final class PickleReader {
           options.where());
     } catch (RuntimeException e) { // a resolver's container misbehaved while being walked
       throw new CheckpointException("walking the unpickled value of " + options.where()
-          + " failed: " + PyTypes.printable(e.toString()), e);
+          + " failed: " + PythonTypes.printable(e.toString()), e);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PythonTypes;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -97,22 +98,22 @@ final class PickleText {
       char c = s.charAt(i);
       if (c == '_') {
         if (lastUnderscore) {
-          throw in.error("invalid int literal '" + PyTypes.printable(s) + "'");
+          throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
         }
         lastUnderscore = true;
       } else if (Character.digit(c, radix) >= 0) {
         digits.append(c);
         lastUnderscore = false;
       } else {
-        throw in.error("invalid int literal '" + PyTypes.printable(s) + "'");
+        throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
       }
     }
     if (digits.length() == 0 || lastUnderscore) {
-      throw in.error("invalid int literal '" + PyTypes.printable(s) + "'");
+      throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
     }
     if (base0 && radix == DECIMAL_RADIX && digits.charAt(0) == '0'
         && digits.chars().anyMatch(c -> c != '0')) {
-      throw in.error("invalid int literal '" + PyTypes.printable(s)
+      throw in.error("invalid int literal '" + PythonTypes.printable(s)
           + "': leading zeros are not allowed");
     }
     if (radix == DECIMAL_RADIX && digits.length() > MAX_DECIMAL_DIGITS) {
@@ -153,11 +154,11 @@ final class PickleText {
       return s.charAt(0) == '-' ? NEGATIVE_NAN : Double.NaN; // Python keeps the sign of -nan
     }
     if (!FLOAT.matcher(s).matches()) {
-      throw in.error("invalid float literal '" + PyTypes.printable(s) + "'");
+      throw in.error("invalid float literal '" + PythonTypes.printable(s) + "'");
     }
     double v = Double.parseDouble(s);
     if (Double.isInfinite(v)) {
-      throw in.error("float literal '" + PyTypes.printable(s) + "' is too large for a double");
+      throw in.error("float literal '" + PythonTypes.printable(s) + "' is too large for a double");
     }
     return v;
   }

@@ -1,6 +1,8 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyOrderedDict;
 
 /**
  * Writes values of the unpickler's value model as a protocol 2 pickle, the protocol

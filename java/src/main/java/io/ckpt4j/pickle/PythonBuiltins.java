@@ -1,6 +1,12 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,7 +69,7 @@ final class PythonBuiltins {
       for (Object pair : (List<?>) source) {
         if (!(pair instanceof List) || ((List<?>) pair).size() != 2) {
           throw new CheckpointException("collections.OrderedDict items must be (key, value)"
-              + " pairs, not " + PyTypes.describe(pair));
+              + " pairs, not " + PythonTypes.name(pair));
         }
         Object key = ((List<?>) pair).get(0);
         requireHashable("collections.OrderedDict key", key);
@@ -71,7 +77,7 @@ final class PythonBuiltins {
       }
     } else {
       throw new CheckpointException("collections.OrderedDict needs a dict or a list of pairs,"
-          + " not " + PyTypes.describe(source));
+          + " not " + PythonTypes.name(source));
     }
     return result;
   }
@@ -86,7 +92,7 @@ final class PythonBuiltins {
     Object source = args.get(0);
     if (!(source instanceof List || source instanceof Set)) {
       throw new CheckpointException("builtins.set needs a list, tuple or set, not "
-          + PyTypes.describe(source));
+          + PythonTypes.name(source));
     }
     for (Object item : (Collection<?>) source) {
       requireHashable("set element", item);
@@ -126,7 +132,7 @@ final class PythonBuiltins {
       }
       return PyBytes.wrap(out);
     }
-    throw new CheckpointException("builtins.bytes cannot be made from " + PyTypes.describe(source));
+    throw new CheckpointException("builtins.bytes cannot be made from " + PythonTypes.name(source));
   }
 
   /** {@code _codecs.encode(str, encoding='utf-8', errors='strict')} for Latin-1, UTF-8, ASCII. */
@@ -134,14 +140,14 @@ final class PythonBuiltins {
     checkArity("_codecs.encode", args, 1, 3);
     if (!(args.get(0) instanceof String)) {
       throw new CheckpointException("_codecs.encode needs a str, not "
-          + PyTypes.describe(args.get(0)));
+          + PythonTypes.name(args.get(0)));
     }
     String text = (String) args.get(0);
     String encoding = "utf-8";
     if (args.size() > 1) {
       if (!(args.get(1) instanceof String)) {
         throw new CheckpointException("_codecs.encode encoding must be a str, not "
-            + PyTypes.describe(args.get(1)));
+            + PythonTypes.name(args.get(1)));
       }
       encoding = (String) args.get(1);
     }
@@ -156,7 +162,7 @@ final class PythonBuiltins {
         char c = text.charAt(i);
         if (c > max) {
           throw new CheckpointException("_codecs.encode: character U+" + Integer.toHexString(c)
-              + " at index " + i + " cannot be encoded as " + PyTypes.printable(encoding));
+              + " at index " + i + " cannot be encoded as " + PythonTypes.printable(encoding));
         }
         out[i] = (byte) c;
       }
@@ -166,11 +172,11 @@ final class PythonBuiltins {
       byte[] out = Utf8.encode(text, false);
       if (out == null) {
         throw new CheckpointException("_codecs.encode: a lone surrogate cannot be encoded as "
-            + PyTypes.printable(encoding));
+            + PythonTypes.printable(encoding));
       }
       return PyBytes.wrap(out);
     }
-    throw new CheckpointException("_codecs.encode: encoding '" + PyTypes.printable(encoding)
+    throw new CheckpointException("_codecs.encode: encoding '" + PythonTypes.printable(encoding)
         + "' is not supported (only latin-1, utf-8 and ascii)");
   }
 
@@ -183,11 +189,11 @@ final class PythonBuiltins {
     Object cls = args.get(0);
     if (!(cls instanceof PyCallable)) {
       throw new CheckpointException("copyreg._reconstructor needs an allowed class, not "
-          + PyTypes.describe(cls));
+          + PythonTypes.name(cls));
     }
     if (!OBJECT.equals(args.get(1)) || args.get(2) != null) {
       throw new CheckpointException("copyreg._reconstructor is supported only for plain objects"
-          + " (base object, state None), not base " + PyTypes.describe(args.get(1)));
+          + " (base object, state None), not base " + PythonTypes.name(args.get(1)));
     }
     return ((PyCallable) cls).newObject(PyTuple.EMPTY, Map.of());
   }
@@ -202,7 +208,7 @@ final class PythonBuiltins {
 
   private static void requireHashable(String what, Object value) throws CheckpointException {
     if (!PyTuple.isHashable(value)) {
-      throw new CheckpointException(what + " is unhashable: " + PyTypes.describe(value));
+      throw new CheckpointException(what + " is unhashable: " + PythonTypes.name(value));
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PyBytes;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

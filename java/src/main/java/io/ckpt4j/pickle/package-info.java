@@ -5,10 +5,10 @@
  * <p>{@link io.ckpt4j.pickle.PickleReader} interprets every opcode of protocols 0 to 5 (except
  * the extension registry and out-of-band buffers) into a small value model: {@code null},
  * {@link java.lang.Boolean}, {@link java.lang.Long} or {@link java.math.BigInteger},
- * {@link java.lang.Double}, {@link java.lang.String}, {@link io.ckpt4j.pickle.PyBytes},
- * {@link io.ckpt4j.pickle.PyTuple}, {@link java.util.ArrayList}, {@link java.util.LinkedHashMap},
- * {@link java.util.LinkedHashSet}, {@link io.ckpt4j.pickle.PyOrderedDict} and
- * {@link io.ckpt4j.pickle.PyObject}. Globals go through a {@link io.ckpt4j.pickle.GlobalResolver}
+ * {@link java.lang.Double}, {@link java.lang.String}, {@link io.ckpt4j.value.PyBytes},
+ * {@link io.ckpt4j.value.PyTuple}, {@link java.util.ArrayList}, {@link java.util.LinkedHashMap},
+ * {@link java.util.LinkedHashSet}, {@link io.ckpt4j.value.PyOrderedDict} and
+ * {@link io.ckpt4j.value.PyObject}. Globals go through a {@link io.ckpt4j.pickle.GlobalResolver}
  * the caller supplies (see {@link io.ckpt4j.pickle.GlobalResolver#orElse} for chains); persistent
  * ids through a {@link io.ckpt4j.pickle.PersistentLoader}; limits are
  * {@link io.ckpt4j.pickle.PickleLimits}.

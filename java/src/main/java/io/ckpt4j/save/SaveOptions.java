@@ -16,7 +16,7 @@ import java.util.Objects;
  * save time: it changes the location string recorded for each storage (what Python's {@code
  * torch.load} later sees as the saved device), never where the tensor lives now. The location it
  * is given is the storage's device for a LibTorch tensor ({@code cpu}, {@code cuda:1}), and the
- * location saved in the source file for a {@link io.ckpt4j.tensor.TensorRef} of a loaded
+ * location saved in the source file for a {@link io.ckpt4j.value.TensorRef} of a loaded
  * checkpoint, so a converted file keeps its devices unless told otherwise.
  */
 public final class SaveOptions {

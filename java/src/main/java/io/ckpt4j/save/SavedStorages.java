@@ -1,10 +1,11 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.pickle.PyGlobalRef;
-import io.ckpt4j.tensor.DType;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.tensor.MapLocation;
+import io.ckpt4j.tensor.ScalarTypes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyGlobalRef;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -125,7 +126,7 @@ final class SavedStorages {
    */
   Entry addBare(Tensor view, DType dtype, String savedLocation, String path)
       throws CheckpointException {
-    DType elementType = DType.fromScalarType(view.scalar_type().intern()).orElseThrow();
+    DType elementType = ScalarTypes.dtype(view.scalar_type().intern()).orElseThrow();
     long itemSize = elementType.itemSize();
     try (Storage storage = view.storage()) {
       return add(view, storage, Math.multiplyExact(view.storage_offset(), itemSize),

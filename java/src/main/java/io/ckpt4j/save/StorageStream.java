@@ -10,8 +10,8 @@ import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Storage;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Writes a storage's bytes straight from its native memory, in chunks, with no copy on the Java

@@ -1,8 +1,9 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.tensor.DType;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.tensor.ScalarTypes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.TensorRef;
 import org.bytedeco.pytorch.LongArrayRef;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -87,7 +88,7 @@ record TensorLeaf(
           + ", and ckpt4j saves dense strided tensors only; save tensor.to_dense() or"
           + " tensor.dequantize()");
     }
-    DType dtype = DType.fromScalarType(tensor.scalar_type().intern()).orElseThrow(() ->
+    DType dtype = ScalarTypes.dtype(tensor.scalar_type().intern()).orElseThrow(() ->
         new CheckpointException("cannot save the tensor at " + path + ": its dtype "
             + tensor.scalar_type() + " is not one ckpt4j writes; convert it, e.g. to float32"));
     if (tensor.is_meta() || !tensor.has_storage()) {

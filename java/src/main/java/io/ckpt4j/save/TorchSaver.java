@@ -23,15 +23,15 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The tree holds the values the reader returns: dicts ({@link java.util.LinkedHashMap}, and
- * {@link io.ckpt4j.pickle.PyOrderedDict} with its attributes such as {@code _metadata}), lists,
- * {@link io.ckpt4j.pickle.PyTuple}s, sets, ints ({@code Long}, {@code BigInteger}), floats,
- * bools, strs, {@link io.ckpt4j.pickle.PyBytes}, null (None), {@code torch.device}, dtypes and
- * complex values ({@link io.ckpt4j.load.TorchValues}), inert objects — and tensor leaves:
+ * {@link io.ckpt4j.value.PyOrderedDict} with its attributes such as {@code _metadata}), lists,
+ * {@link io.ckpt4j.value.PyTuple}s, sets, ints ({@code Long}, {@code BigInteger}), floats,
+ * bools, strs, {@link io.ckpt4j.value.PyBytes}, null (None), {@code torch.device}, dtypes and
+ * complex values ({@link io.ckpt4j.value.TorchValues}), inert objects — and tensor leaves:
  * <ul>
  *   <li>a LibTorch {@link org.bytedeco.pytorch.Tensor}: a plain tensor, {@code requires_grad} and
  *       the lazy conj/neg bits as the tensor has them;
  *   <li>a {@link Parameter}: an {@code nn.Parameter} with its own {@code requires_grad};
- *   <li>a {@link io.ckpt4j.tensor.TensorRef} (or a bare {@link io.ckpt4j.tensor.StorageRef}) of a
+ *   <li>a {@link io.ckpt4j.value.TensorRef} (or a bare {@link io.ckpt4j.value.StorageRef}) of a
  *       {@link LoadedCheckpoint} passed along: saved as the file had it — Parameter or not,
  *       {@code requires_grad}, conj/neg bits, Python attributes and saved location.
  * </ul>
@@ -71,7 +71,7 @@ public final class TorchSaver {
   }
 
   /**
-   * Saves {@code tree}, whose {@link io.ckpt4j.tensor.TensorRef} leaves (if any) belong to
+   * Saves {@code tree}, whose {@link io.ckpt4j.value.TensorRef} leaves (if any) belong to
    * {@code source} (may be null when there are none): e.g. a loaded state dict with renamed keys.
    * {@code source} must stay open until this returns.
    */

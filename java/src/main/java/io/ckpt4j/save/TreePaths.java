@@ -1,16 +1,16 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.load.PythonTypes;
-import io.ckpt4j.load.TorchValues;
 import io.ckpt4j.pickle.PickleWriter;
-import io.ckpt4j.pickle.PyBytes;
-import io.ckpt4j.pickle.PyGlobalRef;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.tensor.DType;
-import io.ckpt4j.tensor.StorageRef;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyBytes;
+import io.ckpt4j.value.PyGlobalRef;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PythonTypes;
+import io.ckpt4j.value.StorageRef;
+import io.ckpt4j.value.TensorRef;
+import io.ckpt4j.value.TorchValues;
 import java.math.BigInteger;
 import java.util.Collections;
 import java.util.IdentityHashMap;

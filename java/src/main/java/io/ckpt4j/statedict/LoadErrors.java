@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +28,7 @@ final class LoadErrors {
       }
       parts.add("size mismatch " + joined(sizes));
     }
-    return "state_dict does not fit " + TreeValues.quoted(moduleType) + ": "
+    return "state_dict does not fit " + PythonTypes.printable(moduleType) + ": "
         + String.join("; ", parts) + ". " + hint(keys, strict);
   }
 
@@ -38,7 +39,7 @@ final class LoadErrors {
   }
 
   private static String quote(String key) {
-    return '"' + TreeValues.quoted(key) + '"';
+    return '"' + PythonTypes.printable(key) + '"';
   }
 
   /** {@code (N): a, b, c, ... K more}. */

@@ -1,6 +1,6 @@
 package io.ckpt4j.statedict;
 
-import io.ckpt4j.pickle.PyOrderedDict;
+import io.ckpt4j.value.PyOrderedDict;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

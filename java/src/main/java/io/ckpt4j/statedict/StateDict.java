@@ -1,10 +1,11 @@
 package io.ckpt4j.statedict;
 
-import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.tensor.DType;
+import io.ckpt4j.tensor.Devices;
+import io.ckpt4j.tensor.ScalarTypes;
+import io.ckpt4j.value.DType;
+import io.ckpt4j.value.PyOrderedDict;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -302,7 +303,7 @@ public final class StateDict implements AutoCloseable {
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       Tensor t = e.getValue();
       out.tensors.put(e.getKey(),
-          t.is_floating_point() ? t.to(dtype.scalarType()) : new Tensor(t));
+          t.is_floating_point() ? t.to(ScalarTypes.of(dtype)) : new Tensor(t));
     }
     out.metadata = Metadata.copy(metadata);
     return out;

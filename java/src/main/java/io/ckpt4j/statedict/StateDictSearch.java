@@ -1,11 +1,11 @@
 package io.ckpt4j.statedict;
 
-import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PythonTypes;
+import io.ckpt4j.value.TensorRef;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +109,7 @@ final class StateDictSearch {
               + "; state_dict keys are str");
         }
         if (!(e.getValue() instanceof TensorRef ref)) {
-          throw new CheckpointException(where + " maps '" + TreeValues.quoted(key) + "' to "
+          throw new CheckpointException(where + " maps '" + PythonTypes.printable(key) + "' to "
               + PythonTypes.name(e.getValue()) + "; state_dict values are tensors");
         }
         out.putOwned(key, new Tensor(ckpt.tensor(ref)));
@@ -131,14 +131,14 @@ final class StateDictSearch {
         names.add("... " + (map.size() - KEYS_IN_MESSAGE) + " more");
         break;
       }
-      names.add(TreeValues.quoted(String.valueOf(key)));
+      names.add(PythonTypes.printable(String.valueOf(key)));
     }
     return names.toString();
   }
 
   private static String quotedKeys(List<Object> keys) {
     List<String> out = new ArrayList<>();
-    for (Object key : keys) out.add(TreeValues.quoted(String.valueOf(key)));
+    for (Object key : keys) out.add(PythonTypes.printable(String.valueOf(key)));
     return out.toString();
   }
 }

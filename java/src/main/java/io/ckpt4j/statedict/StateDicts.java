@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -118,7 +119,7 @@ public final class StateDicts {
           }
         } catch (RuntimeException e) {
           throw new CheckpointException("while " + (assign ? "assigning" : "copying")
-              + " the parameter named \"" + TreeValues.quoted(copy.key()) + "\": "
+              + " the parameter named \"" + PythonTypes.printable(copy.key()) + "\": "
               + NativeErrors.firstLine(e) + " (keys before it in the state_dict are loaded)", e);
         }
       }

@@ -1,12 +1,12 @@
 package io.ckpt4j.statedict;
 
-import io.ckpt4j.load.PythonTypes;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyOrderedDict;
-import io.ckpt4j.pickle.PyTuple;
-import io.ckpt4j.tensor.TensorRef;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PyOrderedDict;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PythonTypes;
+import io.ckpt4j.value.TensorRef;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -119,7 +119,7 @@ final class WholeModule {
   private static void walk(PyObject module, String prefix, StateDict out, PyOrderedDict metadata,
       LoadedCheckpoint ckpt, Set<PyObject> path) throws CheckpointException {
     String where = prefix.isEmpty() ? "the root module"
-        : "module '" + TreeValues.quoted(name(prefix)) + "'";
+        : "module '" + PythonTypes.printable(name(prefix)) + "'";
     if (path.size() > MAX_DEPTH || !path.add(module)) {
       throw broken(where, ckpt, "contains itself (or nests deeper than " + MAX_DEPTH + ")");
     }
@@ -127,7 +127,7 @@ final class WholeModule {
     for (String refused : REFUSED_PACKAGES) {
       if (className.startsWith(refused)) {
         throw new CheckpointException(where + " of " + ckpt.path() + " is a quantized module ("
-            + TreeValues.quoted(className) + ") whose state_dict Python's code computes;"
+            + PythonTypes.printable(className) + ") whose state_dict Python's code computes;"
             + " save model.state_dict() in Python instead");
       }
     }
@@ -148,7 +148,7 @@ final class WholeModule {
       if (e.getValue() == null) continue;
       String name = key(e.getKey(), "child module", where, ckpt);
       if (!isModule(e.getValue())) {
-        throw broken(where, ckpt, "has child '" + TreeValues.quoted(name) + "' that is "
+        throw broken(where, ckpt, "has child '" + PythonTypes.printable(name) + "' that is "
             + PythonTypes.name(e.getValue()) + ", not an nn.Module");
       }
       walk((PyObject) e.getValue(), prefix + name + ".", out, metadata, ckpt, path);
@@ -161,7 +161,7 @@ final class WholeModule {
     if (entry.getValue() == null) return;
     String name = key(entry.getKey(), kind, where, ckpt);
     if (!(entry.getValue() instanceof TensorRef ref)) {
-      throw broken(where, ckpt, "has " + kind + " '" + TreeValues.quoted(name) + "' that is "
+      throw broken(where, ckpt, "has " + kind + " '" + PythonTypes.printable(name) + "' that is "
           + PythonTypes.name(entry.getValue()) + ", not a tensor");
     }
     out.putOwned(prefix + name, ckpt.tensor(ref).detach());

@@ -3,6 +3,7 @@ package io.ckpt4j.tensor;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
+import io.ckpt4j.value.StorageRef;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;

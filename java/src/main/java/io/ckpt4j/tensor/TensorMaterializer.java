@@ -2,6 +2,8 @@ package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.nativeio.NativeStorage;
+import io.ckpt4j.value.StorageRef;
+import io.ckpt4j.value.TensorRef;
 import java.nio.ByteBuffer;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -66,7 +68,7 @@ public final class TensorMaterializer implements AutoCloseable {
     Tensor t = tensors.get(ref);
     if (t != null) return t;
     Tensor base = storage(ref.storage().root());
-    TensorOptions options = new TensorOptions(ref.dtype().scalarType())
+    TensorOptions options = new TensorOptions(ScalarTypes.of(ref.dtype()))
         .device(new DeviceOptional(base.device()));
     t = torch.empty(new long[] {0}, options, null);
     t.set_(base.storage(), ref.rootStorageOffset(), ref.shape(), ref.stride());

@@ -3,8 +3,8 @@ package io.ckpt4j.checkpoint.optim;
 import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PyValues;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;

@@ -1,7 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

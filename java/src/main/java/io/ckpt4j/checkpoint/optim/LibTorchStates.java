@@ -1,9 +1,9 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.LibTorchOptimizer.Kind;
-import io.ckpt4j.load.PythonTypes;
+import io.ckpt4j.value.PyValues;
+import io.ckpt4j.value.PythonTypes;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;

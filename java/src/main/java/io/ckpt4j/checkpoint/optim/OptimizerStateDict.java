@@ -1,9 +1,9 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
-import io.ckpt4j.checkpoint.TensorTrees;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.TensorTrees;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.TensorVector;
  * One of Python's {@code optimizer.param_groups}: the parameters it updates and its
  * hyper-parameters ({@code lr}, {@code momentum}, {@code betas}, ...), in Python's key order, with
  * Python's value types ({@code Double}, {@code Long}, {@code Boolean}, {@code null}, a
- * {@link io.ckpt4j.pickle.PyTuple} for {@code betas}).
+ * {@link io.ckpt4j.value.PyTuple} for {@code betas}).
  *
  * <p>Made by hand before building an optimizer ({@code ParamGroup.of(params).set("lr", 0.003)},
  * Python's {@code {"params": ..., "lr": 0.003}}); the optimizer then adds its defaults for the

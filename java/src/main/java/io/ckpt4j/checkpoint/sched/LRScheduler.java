@@ -5,9 +5,9 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

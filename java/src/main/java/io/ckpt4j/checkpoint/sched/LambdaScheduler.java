@@ -1,8 +1,8 @@
 package io.ckpt4j.checkpoint.sched;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -3,10 +3,10 @@ package io.ckpt4j.checkpoint.sched;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyCounter;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
+import io.ckpt4j.value.PyCounter;
+import io.ckpt4j.value.PyValues;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -5,10 +5,10 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.ParamGroups;
-import io.ckpt4j.pickle.PyTuple;
+import io.ckpt4j.value.PyTuple;
+import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package io.ckpt4j.checkpoint.sched;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.PyValues;
+import io.ckpt4j.value.PyValues;
 import java.util.List;
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -28,7 +28,7 @@ public final class PyBytes implements Comparable<PyBytes> {
   }
 
   /** Takes ownership of {@code data}: the caller must not change it afterwards. */
-  static PyBytes wrap(byte[] data) {
+  public static PyBytes wrap(byte[] data) {
     return data.length == 0 ? EMPTY : new PyBytes(data);
   }
 
@@ -52,8 +52,8 @@ public final class PyBytes implements Comparable<PyBytes> {
     return ByteBuffer.wrap(data).asReadOnlyBuffer();
   }
 
-  /** The backing array, for writers in this package that promise not to change it. */
-  byte[] array() {
+  /** The backing array, for the pickle writer, which promises not to change it. */
+  public byte[] array() {
     return data;
   }
 

@@ -1,6 +1,5 @@
-package io.ckpt4j.load;
+package io.ckpt4j.value;
 
-import io.ckpt4j.tensor.DType;
 
 /** The small torch and builtin values a checkpoint pickle may hold besides tensors. */
 public final class TorchValues {

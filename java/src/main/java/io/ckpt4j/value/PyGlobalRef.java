@@ -1,11 +1,11 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * An allowed-but-inert Python global, e.g. the class {@code argparse.Namespace}: what GLOBAL
- * pushes under {@link GlobalResolver#inert}. Used as a plain value (a class passed as an argument)
+ * pushes under {@code GlobalResolver.inert}. Used as a plain value (a class passed as an argument)
  * it stays this reference; called or instantiated it produces a {@link PyObject} that records the
  * arguments. Nothing is ever imported or run. Equal to another reference to the same global.
  */

@@ -1,4 +1,4 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import java.util.AbstractList;
 import java.util.Collection;
@@ -60,7 +60,7 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
   }
 
   /** Takes ownership of {@code items}: the caller must not change the array afterwards. */
-  static PyTuple wrap(Object[] items) {
+  public static PyTuple wrap(Object[] items) {
     return items.length == 0 ? EMPTY : new PyTuple(items);
   }
 
@@ -85,12 +85,12 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
   }
 
   /** Container nesting depth: exact for {@link #isFlat} tuples, a lower bound otherwise. */
-  int depth() {
+  public int depth() {
     return depth;
   }
 
   /** True when only scalars and flat tuples are inside: nothing mutable, no cycle possible. */
-  boolean isFlat() {
+  public boolean isFlat() {
     return flat;
   }
 
@@ -103,7 +103,7 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
    * True when Python could use {@code value} as a dict key or set element: anything but a list,
    * dict, set or a tuple holding one of those. Opaque objects hash by identity, as in Python.
    */
-  static boolean isHashable(Object value) {
+  public static boolean isHashable(Object value) {
     if (value instanceof PyTuple) {
       return ((PyTuple) value).hashable;
     }

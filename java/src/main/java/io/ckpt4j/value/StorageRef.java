@@ -1,4 +1,4 @@
-package io.ckpt4j.tensor;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
 import java.nio.ByteBuffer;

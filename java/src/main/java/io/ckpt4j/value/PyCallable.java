@@ -1,10 +1,10 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
 import java.util.Map;
 
 /**
- * A Python callable or class that a {@link GlobalResolver} allowed: the unpickler calls it for
+ * A Python callable or class that a {@code GlobalResolver} allowed: the unpickler calls it for
  * REDUCE ({@code f(*args)}) and asks it for new instances for NEWOBJ, NEWOBJ_EX, INST and OBJ
  * ({@code cls.__new__(cls, *args, **kwargs)}).
  *

@@ -1,8 +1,6 @@
-package io.ckpt4j.checkpoint;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.load.PythonTypes;
-import io.ckpt4j.pickle.PyTuple;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,9 @@
-package io.ckpt4j.tensor;
+package io.ckpt4j.value;
 
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The element types ckpt4j reads and writes, with every name a file may use for them.
@@ -16,23 +15,23 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * is the safetensors header's {@code dtype} string.
  */
 public enum DType {
-  FLOAT64("float64", 8, "DoubleStorage", "F64", ScalarType.Double),
-  FLOAT32("float32", 4, "FloatStorage", "F32", ScalarType.Float),
-  FLOAT16("float16", 2, "HalfStorage", "F16", ScalarType.Half),
-  BFLOAT16("bfloat16", 2, "BFloat16Storage", "BF16", ScalarType.BFloat16),
-  COMPLEX128("complex128", 16, "ComplexDoubleStorage", "C128", ScalarType.ComplexDouble),
-  COMPLEX64("complex64", 8, "ComplexFloatStorage", "C64", ScalarType.ComplexFloat),
-  INT64("int64", 8, "LongStorage", "I64", ScalarType.Long),
-  INT32("int32", 4, "IntStorage", "I32", ScalarType.Int),
-  INT16("int16", 2, "ShortStorage", "I16", ScalarType.Short),
-  INT8("int8", 1, "CharStorage", "I8", ScalarType.Char),
-  UINT8("uint8", 1, "ByteStorage", "U8", ScalarType.Byte),
-  UINT16("uint16", 2, null, "U16", ScalarType.UInt16),
-  UINT32("uint32", 4, null, "U32", ScalarType.UInt32),
-  UINT64("uint64", 8, null, "U64", ScalarType.UInt64),
-  BOOL("bool", 1, "BoolStorage", "BOOL", ScalarType.Bool),
-  FLOAT8_E4M3FN("float8_e4m3fn", 1, null, "F8_E4M3", ScalarType.Float8_e4m3fn),
-  FLOAT8_E5M2("float8_e5m2", 1, null, "F8_E5M2", ScalarType.Float8_e5m2);
+  FLOAT64("float64", 8, "DoubleStorage", "F64"),
+  FLOAT32("float32", 4, "FloatStorage", "F32"),
+  FLOAT16("float16", 2, "HalfStorage", "F16"),
+  BFLOAT16("bfloat16", 2, "BFloat16Storage", "BF16"),
+  COMPLEX128("complex128", 16, "ComplexDoubleStorage", "C128"),
+  COMPLEX64("complex64", 8, "ComplexFloatStorage", "C64"),
+  INT64("int64", 8, "LongStorage", "I64"),
+  INT32("int32", 4, "IntStorage", "I32"),
+  INT16("int16", 2, "ShortStorage", "I16"),
+  INT8("int8", 1, "CharStorage", "I8"),
+  UINT8("uint8", 1, "ByteStorage", "U8"),
+  UINT16("uint16", 2, null, "U16"),
+  UINT32("uint32", 4, null, "U32"),
+  UINT64("uint64", 8, null, "U64"),
+  BOOL("bool", 1, "BoolStorage", "BOOL"),
+  FLOAT8_E4M3FN("float8_e4m3fn", 1, null, "F8_E4M3"),
+  FLOAT8_E5M2("float8_e5m2", 1, null, "F8_E5M2");
 
   private static final Map<String, DType> BY_PYTHON_NAME = new HashMap<>();
   private static final Map<String, DType> BY_STORAGE_CLASS = new HashMap<>();
@@ -59,15 +58,12 @@ public enum DType {
   private final int itemSize;
   private final String storageClass;
   private final String safetensorsCode;
-  private final ScalarType scalarType;
 
-  DType(String pythonName, int itemSize, String storageClass, String safetensorsCode,
-      ScalarType scalarType) {
+  DType(String pythonName, int itemSize, String storageClass, String safetensorsCode) {
     this.pythonName = pythonName;
     this.itemSize = itemSize;
     this.storageClass = storageClass;
     this.safetensorsCode = safetensorsCode;
-    this.scalarType = scalarType;
   }
 
   /** torch's name without "torch.", e.g. {@code float32}. */
@@ -90,11 +86,6 @@ public enum DType {
     return safetensorsCode;
   }
 
-  /** LibTorch's scalar type. */
-  public ScalarType scalarType() {
-    return scalarType;
-  }
-
   public static Optional<DType> fromPythonName(String name) {
     return Optional.ofNullable(BY_PYTHON_NAME.get(name));
   }
@@ -106,17 +97,6 @@ public enum DType {
 
   public static Optional<DType> fromSafetensorsCode(String code) {
     return Optional.ofNullable(BY_SAFETENSORS_CODE.get(code.toUpperCase(Locale.ROOT)));
-  }
-
-  /**
-   * The dtype of a LibTorch scalar type. Compares the native value: enums JavaCPP returns from
-   * native calls are fresh instances, so {@code ==} on them does not work.
-   */
-  public static Optional<DType> fromScalarType(ScalarType type) {
-    for (DType t : values()) {
-      if (t.scalarType.value == type.value) return Optional.of(t);
-    }
-    return Optional.empty();
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.ckpt4j.checkpoint;
+package io.ckpt4j.value;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

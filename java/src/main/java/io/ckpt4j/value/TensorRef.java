@@ -1,4 +1,4 @@
-package io.ckpt4j.tensor;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
 import java.util.Arrays;
@@ -7,7 +7,7 @@ import java.util.Arrays;
  * A tensor as a checkpoint describes it: a storage, an element type, a storage offset, sizes and
  * strides, and the autograd flag — torch's {@code _rebuild_tensor_v2} arguments, checked.
  *
- * <p>This is the leaf that loaded object trees hold. It reads no bytes; {@link TensorMaterializer}
+ * <p>This is the leaf that loaded object trees hold. It reads no bytes; {@code TensorMaterializer}
  * turns it into a LibTorch tensor. Construction checks that every element the sizes and strides
  * can address lies inside the storage (LibTorch's {@code from_blob} and {@code set_} do not).
  */

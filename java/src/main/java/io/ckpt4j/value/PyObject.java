@@ -1,4 +1,4 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * An inert Python object: what the pickle said to build, recorded, with nothing called.
  *
- * <p>An allowed-but-inert global ({@link GlobalResolver#inert}) produces these for REDUCE,
+ * <p>An allowed-but-inert global ({@code GlobalResolver.inert}) produces these for REDUCE,
  * NEWOBJ, NEWOBJ_EX, INST and OBJ. BUILD records its state; APPEND(S) and SETITEM(S) on the object
  * (Python's {@code __reduce__} list and dict items) are recorded too. So a pickled
  * {@code argparse.Namespace} reads as {@code className() = "argparse.Namespace"},
@@ -71,15 +71,15 @@ public final class PyObject {
     return Collections.unmodifiableMap(dictItems);
   }
 
-  void setState(Object newState) {
+  public void setState(Object newState) {
     state = newState;
   }
 
-  List<Object> mutableListItems() {
+  public List<Object> mutableListItems() {
     return listItems;
   }
 
-  Map<Object, Object> mutableDictItems() {
+  public Map<Object, Object> mutableDictItems() {
     return dictItems;
   }
 

@@ -1,4 +1,4 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
 

@@ -1,4 +1,4 @@
-package io.ckpt4j.pickle;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
 import java.util.Collections;
@@ -46,12 +46,12 @@ public final class PyOrderedDict extends LinkedHashMap<Object, Object> implement
     }
     if (!(state instanceof Map)) {
       throw new CheckpointException("OrderedDict state must be a dict of attributes, not "
-          + PyTypes.describe(state));
+          + PythonTypes.name(state));
     }
     for (Map.Entry<?, ?> e : ((Map<?, ?>) state).entrySet()) {
       if (!(e.getKey() instanceof String)) {
         throw new CheckpointException("OrderedDict attribute names must be str, not "
-            + PyTypes.describe(e.getKey()));
+            + PythonTypes.name(e.getKey()));
       }
       attributes.put((String) e.getKey(), e.getValue());
     }

@@ -1,8 +1,6 @@
-package io.ckpt4j.cli;
+package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.pickle.PyObject;
-import io.ckpt4j.pickle.PyTuple;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
