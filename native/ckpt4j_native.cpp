@@ -217,4 +217,30 @@ bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* 
       });
 }
 
+bool make_views(const std::vector<torch::Tensor>* storages, const int64_t* storage_index,
+                const int32_t* scalar_types, const int64_t* offsets, const int32_t* ndims,
+                const int64_t* dims, const uint8_t* flags, int64_t count,
+                std::vector<torch::Tensor>* out, char* err, int64_t err_len) {
+  return guarded(err, err_len, "make_views", [&] {
+    const auto n_storages = static_cast<int64_t>(storages->size());
+    out->reserve(out->size() + static_cast<size_t>(count));
+    const int64_t* d = dims;
+    for (int64_t i = 0; i < count; ++i) {
+      TORCH_CHECK(storage_index[i] >= 0 && storage_index[i] < n_storages, "view ", i,
+                  " names storage ", storage_index[i], " of ", n_storages);
+      const at::Tensor& base = (*storages)[static_cast<size_t>(storage_index[i])];
+      const auto type = static_cast<c10::ScalarType>(scalar_types[i]);
+      at::IntArrayRef sizes(d, static_cast<size_t>(ndims[i]));
+      at::IntArrayRef strides(d + ndims[i], static_cast<size_t>(ndims[i]));
+      d += 2 * static_cast<int64_t>(ndims[i]);
+      at::Tensor view = at::empty({0}, base.options().dtype(type));
+      view.set_(base.storage(), offsets[i], sizes, strides);
+      if (flags[i] & kViewConj) view._set_conj(true);
+      if (flags[i] & kViewNeg) view._set_neg(true);
+      if (flags[i] & kViewRequiresGrad) view.requires_grad_(true);
+      out->push_back(std::move(view));
+    }
+  });
+}
+
 }  // namespace ckpt4j

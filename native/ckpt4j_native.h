@@ -32,4 +32,18 @@ bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* 
                const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out,
                char* err, int64_t err_len);
 
+// Appends to `out` one tensor per view i of `count`: a view of storages[storage_index[i]] (a uint8
+// tensor over a whole storage) as scalar type scalar_types[i] (c10::ScalarType's value), with
+// storage offset offsets[i] (in elements), ndims[i] sizes then ndims[i] strides taken in turn
+// from `dims`, and flags[i] (kViewConj, kViewNeg, kViewRequiresGrad). The caller has checked that
+// every view lies inside its storage. One call builds every tensor of a checkpoint: the per-tensor
+// cost is LibTorch's, not a JNI crossing's.
+constexpr uint8_t kViewConj = 1;
+constexpr uint8_t kViewNeg = 2;
+constexpr uint8_t kViewRequiresGrad = 4;
+bool make_views(const std::vector<torch::Tensor>* storages, const int64_t* storage_index,
+                const int32_t* scalar_types, const int64_t* offsets, const int32_t* ndims,
+                const int64_t* dims, const uint8_t* flags, int64_t count,
+                std::vector<torch::Tensor>* out, char* err, int64_t err_len);
+
 }  // namespace ckpt4j

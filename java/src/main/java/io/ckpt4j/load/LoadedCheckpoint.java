@@ -28,6 +28,7 @@ public final class LoadedCheckpoint implements AutoCloseable {
   private final List<StorageRef> storages;
   private final TensorMaterializer materializer;
   private final Map<StorageRef, TensorRef> wholeStorages = new IdentityHashMap<>();
+  private final List<TensorRef> tensorRefs;
 
   LoadedCheckpoint(Path path, Loaded loaded, TensorMaterializer materializer) {
     this.path = path;
@@ -35,6 +36,8 @@ public final class LoadedCheckpoint implements AutoCloseable {
     this.root = loaded.root();
     this.storages = loaded.storages();
     this.materializer = materializer;
+    this.tensorRefs = List.copyOf(collectTensorRefs(root));
+    materializer.expect(tensorRefs);
   }
 
   public Path path() {
@@ -80,6 +83,10 @@ public final class LoadedCheckpoint implements AutoCloseable {
 
   /** Every tensor leaf of the tree, depth first, each once. */
   public List<TensorRef> tensorRefs() {
+    return tensorRefs;
+  }
+
+  private static List<TensorRef> collectTensorRefs(Object root) {
     List<TensorRef> out = new ArrayList<>();
     collect(root, out, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
     return out;
@@ -103,9 +110,10 @@ public final class LoadedCheckpoint implements AutoCloseable {
     }
   }
 
-  /** Reads every storage now (eager load), in parallel. */
+  /** Reads every storage now and builds every tensor over them (eager load, torch.load's). */
   void preloadAll() throws CheckpointException {
     materializer.preloadAll();
+    materializer.tensors(tensorRefs);
   }
 
   @Override

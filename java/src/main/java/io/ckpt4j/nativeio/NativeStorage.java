@@ -38,4 +38,21 @@ public final class NativeStorage {
   public static native @Cast("bool") boolean map_block(String path, long offset, long length,
       @Cast("const int64_t*") long[] sliceOffsets, @Cast("const int64_t*") long[] sliceLengths,
       long count, TensorVector out, @Cast("char*") byte[] err, long errLen);
+
+  /** {@code ckpt4j::kViewConj}: the view's conjugate bit is set. */
+  public static final byte VIEW_CONJ = 1;
+  /** {@code ckpt4j::kViewNeg}: the view's negative bit is set. */
+  public static final byte VIEW_NEG = 2;
+  /** {@code ckpt4j::kViewRequiresGrad}: the view requires grad. */
+  public static final byte VIEW_REQUIRES_GRAD = 4;
+
+  /**
+   * See {@code ckpt4j::make_views}: {@code count} tensors over {@code storages}, appended to
+   * {@code out} in one native call.
+   */
+  public static native @Cast("bool") boolean make_views(TensorVector storages,
+      @Cast("const int64_t*") long[] storageIndex, @Cast("const int32_t*") int[] scalarTypes,
+      @Cast("const int64_t*") long[] offsets, @Cast("const int32_t*") int[] ndims,
+      @Cast("const int64_t*") long[] dims, @Cast("const uint8_t*") byte[] flags, long count,
+      TensorVector out, @Cast("char*") byte[] err, long errLen);
 }

@@ -11,7 +11,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
 /**
@@ -79,10 +78,11 @@ final class FileBlocks {
   }
 
   /**
-   * Reads ({@code map} false) or maps one block: one uint8 CPU tensor per storage, in the block's
-   * order. The caller owns the tensors.
+   * Reads ({@code map} false) or maps one block, appending one uint8 CPU tensor per storage, in
+   * the block's order, to {@code out} (whose owner releases them).
    */
-  static List<Tensor> load(Block block, boolean map, int threads) throws CheckpointException {
+  static void load(Block block, boolean map, int threads, TensorVector out)
+      throws CheckpointException {
     int n = block.storages().size();
     long[] offsets = new long[n];
     long[] lengths = new long[n];
@@ -92,23 +92,16 @@ final class FileBlocks {
       lengths[i] = s.nbytes();
     }
     byte[] err = NativeLibrary.errorBuffer();
-    try (TensorVector out = new TensorVector()) {
-      String path = block.file().toString();
-      boolean ok = map
-          ? NativeStorage.map_block(path, block.offset(), block.length(), offsets, lengths, n, out,
-              err, err.length)
-          : NativeStorage.read_block(path, block.offset(), block.length(), offsets, lengths, n,
-              threads, out, err, err.length);
-      if (!ok) {
-        throw new CheckpointException("cannot " + (map ? "map" : "read") + " the storages of "
-            + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
-            + block.length()) + "): " + NativeLibrary.message(err));
-      }
-      List<Tensor> tensors = new ArrayList<>(n);
-      // Copies of the handles (the vector and its elements die with this block).
-      for (int i = 0; i < n; i++) tensors.add(new Tensor(out.get(i)));
-      return tensors;
+    String path = block.file().toString();
+    boolean ok = map
+        ? NativeStorage.map_block(path, block.offset(), block.length(), offsets, lengths, n, out,
+            err, err.length)
+        : NativeStorage.read_block(path, block.offset(), block.length(), offsets, lengths, n,
+            threads, out, err, err.length);
+    if (!ok) {
+      throw new CheckpointException("cannot " + (map ? "map" : "read") + " the storages of "
+          + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
+          + block.length()) + "): " + NativeLibrary.message(err));
     }
   }
-
 }

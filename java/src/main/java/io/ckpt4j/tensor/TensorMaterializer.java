@@ -1,19 +1,22 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -25,10 +28,13 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Storages are read (or mapped) a block at a time — see {@link FileBlocks} — by native code
  * that splits large reads over {@code threads} threads.
  *
- * <p>Owns every native tensor it creates; {@link #close()} releases them (a tensor a caller still
- * holds its own reference to, e.g. {@code new Tensor(t)}, stays valid: LibTorch counts references,
- * and a block's memory lives while any tensor over it does). Closing twice is harmless. Not
- * thread-safe.
+ * <p>The storages and tensors live in native vectors this object owns, and the {@link Tensor}s it
+ * hands out are borrowed views of their elements (no Java-side allocation or deallocator per
+ * tensor: that bookkeeping, not LibTorch, was most of an eager load's per-tensor cost). Tensors
+ * are built in batches by one native call ({@link #tensors}). {@link #close()} releases them all;
+ * a tensor a caller took its own reference to, {@code new Tensor(t)}, stays valid: LibTorch counts
+ * references, and a block's memory lives while any tensor over it does. Closing twice is
+ * harmless. Not thread-safe.
  */
 public final class TensorMaterializer implements AutoCloseable {
   /** How storage bytes reach memory. */
@@ -44,8 +50,17 @@ public final class TensorMaterializer implements AutoCloseable {
   private final MapLocation mapLocation;
   private final Mode mode;
   private final int threads;
-  private final Map<StorageRef, Tensor> storages = new IdentityHashMap<>();
+  /** Every root storage loaded so far, as a uint8 tensor on its target device. */
+  private final TensorVector storageVector = owned(new TensorVector());
+  /** Where each loaded root storage sits in {@link #storageVector}. */
+  private final Map<StorageRef, Long> storageIndex = new IdentityHashMap<>();
+  /** One vector per batch of tensors: never appended to, so borrowed elements stay put. */
+  private final List<TensorVector> batches = new ArrayList<>();
   private final Map<TensorRef, Tensor> tensors = new IdentityHashMap<>();
+  /** Tensors not built yet, by the block of their storage: built together on first use. */
+  private final Map<FileBlocks.Block, List<TensorRef>> pending = new IdentityHashMap<>();
+  /** Target devices by saved location, each resolved (and checked) once. */
+  private final Map<String, Device> devices = new HashMap<>();
   private boolean closed;
 
   /**
@@ -62,21 +77,78 @@ public final class TensorMaterializer implements AutoCloseable {
     NativeStorage.ensureLoaded();
   }
 
-  /** The LibTorch tensor for {@code ref}; the same object each time it is asked for. */
+  /**
+   * The LibTorch tensor for {@code ref}; the same object each time it is asked for. It is a view
+   * this materializer owns: valid until {@link #close()}.
+   */
   public Tensor tensor(TensorRef ref) throws CheckpointException {
-    ensureOpen();
     Tensor t = tensors.get(ref);
     if (t != null) return t;
-    Tensor base = storage(ref.storage().root());
-    TensorOptions options = new TensorOptions(ScalarTypes.of(ref.dtype()))
-        .device(new DeviceOptional(base.device()));
-    t = torch.empty(new long[] {0}, options, null);
-    t.set_(base.storage(), ref.rootStorageOffset(), ref.shape(), ref.stride());
-    if (ref.isConj()) t._set_conj(true);
-    if (ref.isNeg()) t._set_neg(true);
-    if (ref.requiresGrad()) t.requires_grad_(true);
-    tensors.put(ref, t);
-    return t;
+    // Build the whole block's tensors with this one: a block is read or mapped whole anyway,
+    // and one native call for all its tensors costs little more than one for this tensor.
+    List<TensorRef> group = pending.remove(blocks.blockOf(ref.storage().root()));
+    if (group == null || !group.contains(ref)) {
+      group = group == null ? new ArrayList<>() : new ArrayList<>(group);
+      group.add(ref);
+    }
+    tensors(group);
+    return tensors.get(ref);
+  }
+
+  /**
+   * Tells which tensors are expected (a checkpoint's tensor leaves), so that the first tensor a
+   * caller asks for builds the rest of its block in the same native call.
+   */
+  public void expect(List<TensorRef> refs) {
+    for (TensorRef ref : refs) {
+      FileBlocks.Block block = blocks.blockOf(ref.storage().root());
+      if (block != null) pending.computeIfAbsent(block, b -> new ArrayList<>()).add(ref);
+    }
+  }
+
+  /** Builds the tensors of every ref not built yet, in one native call. */
+  public void tensors(List<TensorRef> refs) throws CheckpointException {
+    ensureOpen();
+    List<TensorRef> todo = new ArrayList<>(refs.size());
+    int dimCount = 0;
+    for (TensorRef ref : refs) {
+      if (tensors.containsKey(ref)) continue;
+      storage(ref.storage().root());
+      todo.add(ref);
+      dimCount = Math.addExact(dimCount, 2 * ref.shape().length);
+    }
+    if (todo.isEmpty()) return;
+    int n = todo.size();
+    long[] storage = new long[n];
+    int[] scalarTypes = new int[n];
+    long[] offsets = new long[n];
+    int[] ndims = new int[n];
+    long[] dims = new long[dimCount];
+    byte[] flags = new byte[n];
+    int d = 0;
+    for (int i = 0; i < n; i++) {
+      TensorRef ref = todo.get(i);
+      storage[i] = storageIndex.get(ref.storage().root());
+      scalarTypes[i] = ScalarTypes.of(ref.dtype()).value;
+      offsets[i] = ref.rootStorageOffset();
+      int rank = ref.shape().length;
+      ndims[i] = rank;
+      System.arraycopy(ref.shape(), 0, dims, d, rank);
+      System.arraycopy(ref.stride(), 0, dims, d + rank, rank);
+      d += 2 * rank;
+      flags[i] = (byte) ((ref.isConj() ? NativeStorage.VIEW_CONJ : 0)
+          | (ref.isNeg() ? NativeStorage.VIEW_NEG : 0)
+          | (ref.requiresGrad() ? NativeStorage.VIEW_REQUIRES_GRAD : 0));
+    }
+    TensorVector batch = owned(new TensorVector());
+    byte[] err = NativeLibrary.errorBuffer();
+    if (!NativeStorage.make_views(storageVector, storage, scalarTypes, offsets, ndims, dims,
+        flags, n, batch, err, err.length)) {
+      batch.close();
+      throw new CheckpointException("cannot build the tensors: " + NativeLibrary.message(err));
+    }
+    batches.add(batch);
+    for (int i = 0; i < n; i++) tensors.put(todo.get(i), batch.get(i));
   }
 
   /** The device a storage saved at {@code savedLocation} goes to, as text. */
@@ -89,23 +161,27 @@ public final class TensorMaterializer implements AutoCloseable {
   public void preloadAll() throws CheckpointException {
     ensureOpen();
     for (FileBlocks.Block block : blocks.blocks()) {
-      if (!storages.containsKey(block.storages().get(0))) loadBlock(block);
+      if (!storageIndex.containsKey(block.storages().get(0))) loadBlock(block);
     }
     for (StorageRef root : roots) storage(root);
   }
 
-  private Tensor storage(StorageRef root) throws CheckpointException {
-    Tensor t = storages.get(root);
-    if (t != null) return t;
+  /** Loads {@code root} (and the rest of its block) if it is not loaded yet. */
+  private void storage(StorageRef root) throws CheckpointException {
+    if (storageIndex.containsKey(root)) return;
     FileBlocks.Block block = blocks.blockOf(root);
     if (block != null) {
       loadBlock(block);
-      return storages.get(root);
+      return;
     }
     if (root.source() instanceof StorageRef.InMemory memory) {
-      t = onTargetDevice(root, copyToTensor(memory.bytes(), root.nbytes()));
-      storages.put(root, t);
-      return t;
+      long index = storageVector.size();
+      try (Tensor bytes = copyToTensor(memory.bytes(), root.nbytes())) {
+        storageVector.push_back(bytes);
+      }
+      storageIndex.put(root, index);
+      toTargetDevice(root, index);
+      return;
     }
     throw new CheckpointException("storage " + root.key() + " has no bytes bound to it");
   }
@@ -114,23 +190,32 @@ public final class TensorMaterializer implements AutoCloseable {
   private void loadBlock(FileBlocks.Block block) throws CheckpointException {
     // Check every target device first, so a bad map_location reads nothing.
     for (StorageRef root : block.storages()) device(root);
-    List<Tensor> host = FileBlocks.load(block, mode == Mode.MMAP, threads);
-    for (int i = 0; i < host.size(); i++) {
+    long first = storageVector.size();
+    FileBlocks.load(block, mode == Mode.MMAP, threads, storageVector);
+    for (int i = 0; i < block.storages().size(); i++) {
       StorageRef root = block.storages().get(i);
-      storages.put(root, onTargetDevice(root, host.get(i)));
+      storageIndex.put(root, first + i);
+      toTargetDevice(root, first + i);
     }
   }
 
   private Device device(StorageRef root) throws CheckpointException {
-    return Devices.resolveStorage(targetLocation(root.location()), root.location(), root.key());
+    Device device = devices.get(root.location());
+    if (device == null) {
+      device = Devices.resolveStorage(targetLocation(root.location()), root.location(),
+          root.key());
+      devices.put(root.location(), device);
+    }
+    return device;
   }
 
-  /** {@code host} on the storage's target device (itself when that is the CPU). */
-  private Tensor onTargetDevice(StorageRef root, Tensor host) throws CheckpointException {
+  /** Moves storage {@code index} to the storage's target device (nothing to do for the CPU). */
+  private void toTargetDevice(StorageRef root, long index) throws CheckpointException {
     Device device = device(root);
-    if (device.is_cpu()) return host;
-    try (host) {
-      return host.to(device, host.scalar_type());
+    if (device.is_cpu()) return;
+    Tensor host = storageVector.get(index);
+    try (Tensor moved = host.to(device, host.scalar_type())) {
+      storageVector.put(index, moved);
     }
   }
 
@@ -147,6 +232,15 @@ public final class TensorMaterializer implements AutoCloseable {
     return t;
   }
 
+  /**
+   * {@code vector} with a reference of this object's own: a {@code PointerScope} the caller is in
+   * releases only its reference when it closes, not the vector whose elements this object has
+   * lent out; {@link #close()} releases ours.
+   */
+  private static TensorVector owned(TensorVector vector) {
+    return vector.retainReference();
+  }
+
   private void ensureOpen() throws CheckpointException {
     if (closed) throw new CheckpointException("the checkpoint is closed");
   }
@@ -155,9 +249,13 @@ public final class TensorMaterializer implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
-    for (Tensor t : tensors.values()) t.close();
-    for (Tensor t : storages.values()) t.close();
     tensors.clear();
-    storages.clear();
+    pending.clear();
+    for (TensorVector batch : batches) batch.close();
+    batches.clear();
+    storageVector.close();
+    storageIndex.clear();
+    for (Device device : devices.values()) device.close();
+    devices.clear();
   }
 }
