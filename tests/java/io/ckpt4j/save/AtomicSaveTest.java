@@ -7,28 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.ChildJvm;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.value.TensorRef;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URISyntaxException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -211,9 +207,8 @@ class AtomicSaveTest {
     }
 
     static Writer start(Path target, Path stderr) throws IOException, URISyntaxException {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> command = List.of(java, "-Xmx256m", "-cp", classpath(),
-          SaveLoop.class.getName(), target.toString(), PAYLOAD_MIB);
+      List<String> command = ChildJvm.command(List.of("-Xmx256m"), SaveLoop.class,
+          target.toString(), PAYLOAD_MIB);
       return new Writer(new ProcessBuilder(command).redirectError(stderr.toFile()).start());
     }
 
@@ -232,22 +227,6 @@ class AtomicSaveTest {
     void kill() throws InterruptedException {
       process.destroyForcibly();
       assertTrue(process.waitFor(LINE_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the writer outlived SIGKILL");
-    }
-
-    /** This JVM's classpath, however the tests were launched (Maven, the JUnit console). */
-    private static String classpath() throws URISyntaxException {
-      Set<String> entries = new LinkedHashSet<>();
-      for (ClassLoader cl = SaveLoop.class.getClassLoader(); cl != null; cl = cl.getParent()) {
-        if (cl instanceof URLClassLoader u) {
-          for (URL url : u.getURLs()) entries.add(Path.of(url.toURI()).toString());
-        }
-      }
-      String surefire = System.getProperty("surefire.test.class.path");
-      for (String cp : new String[] {surefire, System.getProperty("java.class.path")}) {
-        if (cp == null) continue;
-        for (String e : cp.split(File.pathSeparator)) if (!e.isEmpty()) entries.add(e);
-      }
-      return String.join(File.pathSeparator, new ArrayList<>(entries));
     }
   }
 }
