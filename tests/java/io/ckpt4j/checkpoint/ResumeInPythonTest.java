@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.checkpoint.Checkpoint.ArgsFormat;
 import io.ckpt4j.checkpoint.TrainingRun.Batches;
-import io.ckpt4j.checkpoint.TrainingRun.Engine;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.statedict.StateDict;
 import java.io.IOException;
@@ -78,7 +77,7 @@ class ResumeInPythonTest {
     Files.createDirectories(target);
     boolean namespace = "namespace".equals(spec.get("args").asText());
     Map<String, Object> args = args(dir);
-    try (TrainingRun run = new TrainingRun(spec, Engine.JAVA)) {
+    try (TrainingRun run = new TrainingRun(spec)) {
       TrainingFixtures.loadInitialWeights(run);
       run.train(data, 0, run.nSteps());
       try (Checkpoint ckpt = Checkpoint.create()) {

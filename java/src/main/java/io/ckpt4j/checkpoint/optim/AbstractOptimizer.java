@@ -9,8 +9,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * What the two optimizer engines, the Java {@link Optimizer}s and {@link LibTorchOptimizer}, share
- * with Python's {@code torch.optim.Optimizer}: the param groups, each completed with the
+ * What the {@link Optimizer}s share with Python's {@code torch.optim.Optimizer}: the param groups, each completed with the
  * {@code defaults} it does not set; the parameters, numbered across the groups in order; the
  * groups' half of {@code state_dict()}; and the release of the parameter references on
  * {@link #close()} (twice is harmless).

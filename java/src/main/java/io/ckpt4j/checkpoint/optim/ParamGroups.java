@@ -7,8 +7,7 @@ import java.util.Map;
  * What an LR scheduler sees of an optimizer, as in Python: its {@code param_groups} (whose
  * {@code lr}, {@code initial_lr}, {@code momentum}, {@code betas}, ... it reads and writes) and its
  * {@code defaults} (OneCycleLR cycles {@code betas[0]} when they have {@code betas}, else
- * {@code momentum}). Implemented by the Java optimizers ({@link Optimizer}) and by
- * {@link LibTorchOptimizer}, which hands the values to a LibTorch optimizer before each step.
+ * {@code momentum}). Implemented by the optimizers ({@link Optimizer}).
  */
 public interface ParamGroups {
   /** {@code optimizer.param_groups}. */

@@ -7,8 +7,7 @@
  * ({@code foreach=False}, what Python runs on the CPU) with LibTorch tensor ops, in Python's
  * order — LibTorch's own C++ optimizers differ for Adam, AdamW and centered RMSprop
  * ({@code mul_/add_} where Python uses {@code lerp_}) and keep {@code step} as an int64 where
- * Python has a float32 tensor. {@link io.ckpt4j.checkpoint.optim.LibTorchOptimizer} drives those
- * C++ optimizers with Python's state dicts and param groups all the same.
+ * Python has a float32 tensor, so a run resumed with them drifts from Python's.
  *
  * <p>{@link io.ckpt4j.checkpoint.optim.OptimizerStateDict} is the state dict as Python lays it
  * out; {@link io.ckpt4j.checkpoint.optim.ParamGroup} a param group;
