@@ -9,7 +9,6 @@ import io.ckpt4j.checkpoint.optim.AdamW;
 import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.checkpoint.optim.RMSprop;
 import io.ckpt4j.checkpoint.optim.SGD;
 import io.ckpt4j.checkpoint.sched.ConstantLR;
@@ -251,7 +250,7 @@ final class TrainingRun implements AutoCloseable {
     return o;
   }
 
-  static LRScheduler scheduler(JsonNode spec, ParamGroups opt) {
+  static LRScheduler scheduler(JsonNode spec, Optimizer opt) {
     JsonNode kw = spec.get("kwargs");
     return switch (spec.get("type").asText()) {
       case "StepLR" -> new StepLR(opt, kw.get("step_size").asLong(),
