@@ -54,7 +54,6 @@ class ResumeFromPythonTest {
   void javaContinuesThePythonRun(String name) throws Exception {
     Path dir = TrainingFixtures.root().resolve(name);
     JsonNode spec = TrainingRun.spec(dir);
-    JsonNode expectedArgs = TrainingRun.JSON.readTree(dir.resolve("args.json").toFile());
     double tolerance = TrainingFixtures.tolerance();
     try (TrainingRun run = new TrainingRun(spec)) {
       try (Checkpoint ckpt = Checkpoint.load(dir.resolve("ckpt.pt"), TrainingFixtures.LOAD)) {
@@ -66,7 +65,7 @@ class ResumeFromPythonTest {
         run.scheduler.loadStateDict(ckpt.lrScheduler());
         assertEquals(run.nSteps(), ckpt.epoch());
         assertEquals("namespace".equals(spec.get("args").asText()), ckpt.argsWasNamespace());
-        assertArgs(expectedArgs, ckpt.args());
+        assertEquals(TrainingFixtures.args(dir), ckpt.args(), "args");
         Object rng = ckpt.get("rng_state");
         assertTrue(rng instanceof Tensor t
             && t.scalar_type().intern() == torch.ScalarType.Byte && t.dim() == 1,
@@ -99,21 +98,6 @@ class ResumeFromPythonTest {
             + run.losses + " vs Python's " + expectedLosses);
       }
     }
-  }
-
-  static void assertArgs(JsonNode expected, Map<String, Object> args) {
-    Map<String, Object> want = new java.util.LinkedHashMap<>();
-    expected.fields().forEachRemaining(e -> want.put(e.getKey(), jsonValue(e.getValue())));
-    assertEquals(want, args, "args");
-  }
-
-  private static Object jsonValue(JsonNode v) {
-    if (v.isArray()) {
-      List<Object> out = new ArrayList<>();
-      v.forEach(x -> out.add(jsonValue(x)));
-      return out;
-    }
-    return TrainingRun.python(v);
   }
 
   private static Map<?, ?> root(LoadedCheckpoint ckpt) {

@@ -136,7 +136,7 @@ class ResumeInPythonTest {
     Path dir = TrainingFixtures.root().resolve(name);
     JsonNode spec = TrainingRun.spec(dir);
     boolean namespace = "namespace".equals(spec.get("args").asText());
-    Map<String, Object> args = args(dir);
+    Map<String, Object> args = TrainingFixtures.args(dir);
     try (TrainingRun run = new TrainingRun(spec);
         Batches data = new Batches(TrainingFixtures.root().resolve("data.pt"))) {
       TrainingFixtures.loadInitialWeights(run);
@@ -199,22 +199,6 @@ class ResumeInPythonTest {
       }
     }
     return Files.createDirectories(dir);
-  }
-
-  private static Map<String, Object> args(Path dir) throws IOException {
-    JsonNode json = TrainingRun.JSON.readTree(dir.resolve("args.json").toFile());
-    Map<String, Object> out = new LinkedHashMap<>();
-    json.fields().forEachRemaining(e -> out.put(e.getKey(), value(e.getValue())));
-    return out;
-  }
-
-  private static Object value(JsonNode v) {
-    if (v.isArray()) {
-      List<Object> out = new ArrayList<>();
-      v.forEach(x -> out.add(value(x)));
-      return out;
-    }
-    return TrainingRun.python(v);
   }
 
   private static List<Object> lists(List<List<Double>> rows) {

@@ -7,7 +7,6 @@ import io.ckpt4j.checkpoint.optim.Adagrad;
 import io.ckpt4j.checkpoint.optim.Adam;
 import io.ckpt4j.checkpoint.optim.AdamW;
 import io.ckpt4j.checkpoint.optim.Optimizer;
-import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.RMSprop;
 import io.ckpt4j.checkpoint.optim.SGD;
@@ -160,8 +159,13 @@ final class TrainingRun implements AutoCloseable {
     return groups;
   }
 
-  /** A JSON scalar as the Python value json.load gives (int → Long, float → Double). */
+  /** A JSON value as the Python value json.load gives (int → Long, float → Double, a list). */
   static Object python(JsonNode v) {
+    if (v.isArray()) {
+      List<Object> out = new ArrayList<>();
+      v.forEach(x -> out.add(python(x)));
+      return out;
+    }
     if (v.isIntegralNumber()) return v.asLong();
     if (v.isNumber()) return v.asDouble();
     if (v.isBoolean()) return v.asBoolean();
