@@ -4,7 +4,7 @@ schedulers stepped on their own.
 - Optimizer replay: params from a seeded generator, K steps of opt.step() with p.grad set to
   recorded gradients. No forward or backward pass, so the Java side (the same elementwise ATen
   kernels, through LibTorch) can be compared bit for bit: Python's update against Java's, op
-  for op; LibTorch's C++ optimizers are measured against it.
+  for op.
 - Schedules: an optimizer with two param groups (different lrs) and a scheduler, stepped K times
   (after an optimizer.step() with no gradients, as a training loop would); the lrs (and momentum
   or beta1) after each step, the scheduler's and the optimizer's state dicts at step RESUME_AT.

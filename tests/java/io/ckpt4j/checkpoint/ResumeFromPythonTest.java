@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.checkpoint.TrainingRun.Batches;
-import io.ckpt4j.checkpoint.TrainingRun.Engine;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -29,10 +28,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * scheduler the case describes, loads the three state dicts, trains the same M steps on the same
  * batches and must land on Python's weights and optimizer state (max abs diff within the
  * generator's tolerance, float32) and on Python's learning rates, step for step.
- *
- * <p>Java's optimizers follow Python's update op for op; the same runs through LibTorch's C++
- * optimizers ({@link io.ckpt4j.checkpoint.optim.LibTorchOptimizer}) are held to the same
- * tolerance.
  */
 class ResumeFromPythonTest {
   private static Batches data;
@@ -56,22 +51,11 @@ class ResumeFromPythonTest {
 
   @ParameterizedTest
   @MethodSource("cases")
-  void javaOptimizersContinueThePythonRun(String name) throws Exception {
-    resume(name, Engine.JAVA);
-  }
-
-  @ParameterizedTest
-  @MethodSource("cases")
-  void libtorchOptimizersContinueThePythonRun(String name) throws Exception {
-    resume(name, Engine.LIBTORCH);
-  }
-
-  private static void resume(String name, Engine engine) throws Exception {
+  void javaContinuesThePythonRun(String name) throws Exception {
     Path dir = TrainingFixtures.root().resolve(name);
     JsonNode spec = TrainingRun.spec(dir);
-    JsonNode expectedArgs = TrainingRun.JSON.readTree(dir.resolve("args.json").toFile());
     double tolerance = TrainingFixtures.tolerance();
-    try (TrainingRun run = new TrainingRun(spec, engine)) {
+    try (TrainingRun run = new TrainingRun(spec)) {
       try (Checkpoint ckpt = Checkpoint.load(dir.resolve("ckpt.pt"), TrainingFixtures.LOAD)) {
         assertEquals(List.of("model", "optimizer", "lr_scheduler", "epoch", "args", "rng_state"),
             ckpt.keys());
@@ -81,7 +65,7 @@ class ResumeFromPythonTest {
         run.scheduler.loadStateDict(ckpt.lrScheduler());
         assertEquals(run.nSteps(), ckpt.epoch());
         assertEquals("namespace".equals(spec.get("args").asText()), ckpt.argsWasNamespace());
-        assertArgs(expectedArgs, ckpt.args());
+        assertEquals(TrainingFixtures.args(dir), ckpt.args(), "args");
         Object rng = ckpt.get("rng_state");
         assertTrue(rng instanceof Tensor t
             && t.scalar_type().intern() == torch.ScalarType.Byte && t.dim() == 1,
@@ -104,7 +88,7 @@ class ResumeFromPythonTest {
         List<List<Double>> expectedLrs = lists(root(fin).get("lrs"));
         List<Double> expectedLosses = doubles(root(fin).get("losses"));
         MEASURED.add(String.format(
-            "%-8s %-34s weights %.3g  optimizer state %.3g  lrs %s  losses %.3g", engine, name,
+            "%-34s weights %.3g  optimizer state %.3g  lrs %s  losses %.3g", name,
             weights, state, expectedLrs.equals(run.lrs) ? "equal" : "DIFFER",
             maxDiff(expectedLosses, run.losses)));
         assertTrue(weights <= tolerance, name + ": weights differ from Python's by " + weights);
@@ -114,21 +98,6 @@ class ResumeFromPythonTest {
             + run.losses + " vs Python's " + expectedLosses);
       }
     }
-  }
-
-  static void assertArgs(JsonNode expected, Map<String, Object> args) {
-    Map<String, Object> want = new java.util.LinkedHashMap<>();
-    expected.fields().forEachRemaining(e -> want.put(e.getKey(), jsonValue(e.getValue())));
-    assertEquals(want, args, "args");
-  }
-
-  private static Object jsonValue(JsonNode v) {
-    if (v.isArray()) {
-      List<Object> out = new ArrayList<>();
-      v.forEach(x -> out.add(jsonValue(x)));
-      return out;
-    }
-    return TrainingRun.python(v);
   }
 
   private static Map<?, ?> root(LoadedCheckpoint ckpt) {

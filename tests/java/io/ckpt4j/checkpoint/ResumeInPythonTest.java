@@ -1,13 +1,12 @@
 package io.ckpt4j.checkpoint;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.checkpoint.Checkpoint.ArgsFormat;
 import io.ckpt4j.checkpoint.TrainingRun.Batches;
-import io.ckpt4j.checkpoint.TrainingRun.Engine;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.statedict.StateDict;
 import java.io.IOException;
@@ -15,17 +14,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -38,47 +34,111 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the safe globals) and must land on Java's continuation; it also compares Java's N steps with
  * its own and roundtrip.pt with ckpt.pt entry by entry.
  *
+ * <p>Each test depends on no other, nor on their order: what it asserts on comes from
+ * {@link #trained()} or {@link #resaved()}, which, on first use, write Java's files for every case
+ * into a directory they empty first and run Python's check over it once (starting Python with
+ * torch is most of a check's time). A case Java could not write fails with Java's error.
+ *
  * <p>Writes into {@code ckpt4j.testdata/training-java}; needs {@code ckpt4j.python} (the venv
  * python) and {@code ckpt4j.pythonTests} (tests/python).
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResumeInPythonTest {
   static final String OUT = "training-java";
   private static final long PYTHON_TIMEOUT_SECONDS = 300;
-  private static Batches data;
+  /** {@link Verdicts}, or what failed making them, by kind ("trained", "resaved"). */
+  private static final Map<String, Object> MADE = new HashMap<>();
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    torch.set_num_threads(1);
-    data = new Batches(TrainingFixtures.root().resolve("data.pt"));
-  }
-
-  @AfterAll
-  static void tearDown() {
-    if (data != null) data.close();
-  }
-
-  static Path out() throws IOException {
-    Path dir = Path.of(System.getProperty("ckpt4j.testdata")).resolve(OUT);
-    Files.createDirectories(dir);
-    return dir;
-  }
-
-  static java.util.stream.Stream<String> cases() throws Exception {
+  static Stream<String> cases() throws Exception {
     return TrainingFixtures.cases();
   }
 
-  @Order(1)
   @ParameterizedTest
   @MethodSource("cases")
-  void javaTrainsAndSaves(String name) throws Exception {
+  void pythonResumesWhatJavaSaved(String name) throws Exception {
+    JsonNode r = trained().of(name);
+    System.out.printf("python resume of %-34s weights %s  optimizer %s  lrs equal %s"
+            + "  (Java's N steps vs Python's: %s)  notes %s%n", name, r.get("max_abs_diff"),
+        r.get("optimizer_max_abs_diff"), r.get("lrs_equal"), r.get("ckpt_vs_python_model"),
+        r.get("notes"));
+    assertTrue(r.has("max_abs_diff"), name + ": Python resumed java_ckpt.pt");
+    assertTrue(r.get("ok").asBoolean(), name + ": " + r.get("problems"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void javaResavesPythonCheckpointsUnchanged(String name) throws Exception {
+    JsonNode r = resaved().of(name);
+    assertTrue(r.path("roundtrip_checked").asBoolean(), name + ": roundtrip.pt checked");
+    assertTrue(r.get("ok").asBoolean(), name + ": " + r.get("problems"));
+  }
+
+  // ---- what Java writes, and Python's report on it
+
+  /** Java's N steps saved (java_ckpt.pt) and its M more (java_final.pt), checked by Python. */
+  private static Verdicts trained() {
+    return verdicts("trained", ResumeInPythonTest::trainAndSave);
+  }
+
+  /** Python's ckpt.pt re-saved by Java (roundtrip.pt), checked by Python. */
+  private static Verdicts resaved() {
+    return verdicts("resaved", ResumeInPythonTest::resave);
+  }
+
+  /** {@link Verdicts#of}, made once per kind (its failure too: it is not retried per case). */
+  private static synchronized Verdicts verdicts(String kind, CaseWriter writer) {
+    Object made = MADE.get(kind);
+    if (made == null) {
+      try {
+        made = Verdicts.of(kind, writer);
+      } catch (Exception | AssertionError e) {
+        made = e;
+      }
+      MADE.put(kind, made);
+    }
+    if (made instanceof Verdicts v) return v;
+    throw new AssertionError("writing or checking the " + kind + " files failed", (Throwable) made);
+  }
+
+  /** Writes one case's files into {@code target}. */
+  @FunctionalInterface
+  private interface CaseWriter {
+    void write(String name, Path target) throws Exception;
+  }
+
+  /** What Java could not write, by case, and the report of Python's check of what it wrote. */
+  private record Verdicts(Map<String, Throwable> javaFailures, JsonNode report) {
+    /** Every case written by {@code writer} into an emptied {@code OUT/kind}, then checked. */
+    static Verdicts of(String kind, CaseWriter writer) throws Exception {
+      Path dir = emptied(Path.of(System.getProperty("ckpt4j.testdata"), OUT, kind));
+      Map<String, Throwable> failures = new LinkedHashMap<>();
+      for (String name : TrainingFixtures.cases().toList()) {
+        try {
+          writer.write(name, Files.createDirectories(dir.resolve(name)));
+        } catch (Exception | AssertionError e) {
+          failures.put(name, e);
+        }
+      }
+      return new Verdicts(failures, pythonCheck(dir));
+    }
+
+    /** Python's finding on case {@code name}; Java's error when Java could not write it. */
+    JsonNode of(String name) {
+      Throwable javaFailure = javaFailures.get(name);
+      if (javaFailure != null) throw new AssertionError(name + ": Java's side failed", javaFailure);
+      JsonNode r = report.get("cases").get(name);
+      assertNotNull(r, name + ": not checked by Python");
+      return r;
+    }
+  }
+
+  private static void trainAndSave(String name, Path target) throws Exception {
+    torch.set_num_threads(1);
     Path dir = TrainingFixtures.root().resolve(name);
     JsonNode spec = TrainingRun.spec(dir);
-    Path target = out().resolve(name);
-    Files.createDirectories(target);
     boolean namespace = "namespace".equals(spec.get("args").asText());
-    Map<String, Object> args = args(dir);
-    try (TrainingRun run = new TrainingRun(spec, Engine.JAVA)) {
+    Map<String, Object> args = TrainingFixtures.args(dir);
+    try (TrainingRun run = new TrainingRun(spec);
+        Batches data = new Batches(TrainingFixtures.root().resolve("data.pt"))) {
       TrainingFixtures.loadInitialWeights(run);
       run.train(data, 0, run.nSteps());
       try (Checkpoint ckpt = Checkpoint.create()) {
@@ -104,67 +164,41 @@ class ResumeInPythonTest {
     }
   }
 
-  @Order(2)
-  @ParameterizedTest
-  @MethodSource("cases")
-  void javaResavesPythonCheckpointsUnchanged(String name) throws Exception {
+  private static void resave(String name, Path target) throws Exception {
     Path dir = TrainingFixtures.root().resolve(name);
-    Path target = out().resolve(name);
-    Files.createDirectories(target);
     try (Checkpoint ckpt = Checkpoint.load(dir.resolve("ckpt.pt"), TrainingFixtures.LOAD)) {
       ckpt.save(target.resolve("roundtrip.pt"), SaveOptions.defaults(),
           ckpt.argsWasNamespace() ? ArgsFormat.NAMESPACE : ArgsFormat.DICT);
     }
   }
 
-  @Order(3)
-  @Test
-  void pythonResumesWhatJavaSaved() throws Exception {
+  /** make_training.py check over {@code javaDir}: its JSON report (also in check.json). */
+  private static JsonNode pythonCheck(Path javaDir) throws Exception {
     String python = System.getProperty("ckpt4j.python");
     if (python == null) fail("set -Dckpt4j.python to the build's venv python (torch 2.13)");
     Path script = Path.of(System.getProperty("ckpt4j.pythonTests", "tests/python"))
         .resolve("make_training.py");
-    Path log = out().resolve("check.json");
+    Path log = javaDir.resolve("check.json");
     Process p = new ProcessBuilder(python, script.toString(), "check",
-        TrainingFixtures.root().toString(), out().toString())
+        TrainingFixtures.root().toString(), javaDir.toString())
         .redirectErrorStream(false).redirectOutput(log.toFile())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     assertTrue(p.waitFor(PYTHON_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the Python check timed out");
     String report = Files.readString(log, StandardCharsets.UTF_8);
-    JsonNode cases = TrainingRun.JSON.readTree(report).get("cases");
-    List<String> failures = new ArrayList<>();
-    List<String> expected = TrainingFixtures.cases().toList();
-    for (String name : expected) {
-      JsonNode r = cases.get(name);
-      if (r == null) {
-        failures.add(name + ": not checked (nothing written)");
-      } else {
-        System.out.printf("python resume of %-34s weights %s  optimizer %s  lrs equal %s"
-                + "  (Java's N steps vs Python's: %s)  notes %s%n", name, r.get("max_abs_diff"),
-            r.get("optimizer_max_abs_diff"), r.get("lrs_equal"), r.get("ckpt_vs_python_model"),
-            r.get("notes"));
-        if (!r.get("ok").asBoolean()) failures.add(name + ": " + r.get("problems"));
-        assertTrue(r.path("roundtrip_checked").asBoolean(), name + ": roundtrip.pt checked");
+    if (report.isBlank()) {
+      fail("make_training.py check wrote no report (exit status " + p.exitValue() + ")");
+    }
+    return TrainingRun.JSON.readTree(report);
+  }
+
+  /** {@code dir}, empty: what an earlier run left there must not pass for this run's output. */
+  private static Path emptied(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> all = Files.walk(dir)) {
+        for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
       }
     }
-    assertEquals(List.of(), failures, "Python's check of the Java-written checkpoints");
-    assertEquals(0, p.exitValue(), "make_training.py check exit status");
-  }
-
-  private static Map<String, Object> args(Path dir) throws IOException {
-    JsonNode json = TrainingRun.JSON.readTree(dir.resolve("args.json").toFile());
-    Map<String, Object> out = new LinkedHashMap<>();
-    json.fields().forEachRemaining(e -> out.put(e.getKey(), value(e.getValue())));
-    return out;
-  }
-
-  private static Object value(JsonNode v) {
-    if (v.isArray()) {
-      List<Object> out = new ArrayList<>();
-      v.forEach(x -> out.add(value(x)));
-      return out;
-    }
-    return TrainingRun.python(v);
+    return Files.createDirectories(dir);
   }
 
   private static List<Object> lists(List<List<Double>> rows) {

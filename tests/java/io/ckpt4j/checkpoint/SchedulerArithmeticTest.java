@@ -3,8 +3,7 @@ package io.ckpt4j.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ckpt4j.checkpoint.TrainingRun.Engine;
-import io.ckpt4j.checkpoint.TrainingRun.Opt;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.sched.LRScheduler;
@@ -45,7 +44,7 @@ class SchedulerArithmeticTest {
   }
 
   /** The optimizer Python built: SGD(momentum) or Adam, two groups with their lrs. */
-  private static Opt optimizer(JsonNode spec, List<Tensor> params) throws Exception {
+  private static Optimizer optimizer(JsonNode spec, List<Tensor> params) throws Exception {
     JsonNode index = index();
     List<ParamGroup> groups = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
@@ -57,7 +56,7 @@ class SchedulerArithmeticTest {
         ? TrainingRun.JSON.readTree("{\"type\": \"Adam\", \"kwargs\": {}}")
         : TrainingRun.JSON.createObjectNode().put("type", "SGD").set("kwargs", TrainingRun.JSON
             .createObjectNode().put("momentum", index.get("sgd_momentum").asDouble()));
-    return TrainingRun.optimizer(opt, groups, Engine.JAVA);
+    return TrainingRun.optimizer(opt, groups);
   }
 
   @ParameterizedTest
@@ -67,7 +66,7 @@ class SchedulerArithmeticTest {
     List<Tensor> params = List.of(torch.zeros(2), torch.zeros(3));
     Path file = TrainingFixtures.root().resolve("schedules").resolve(name + ".pt");
     try (LoadedCheckpoint py = CheckpointLoader.load(file, TrainingFixtures.LOAD);
-        Opt opt = optimizer(spec, params)) {
+        Optimizer opt = optimizer(spec, params)) {
       Map<?, ?> root = (Map<?, ?>) py.root();
       int resumeAt = ((Number) root.get("resume_at")).intValue();
       List<?> lrs = (List<?>) root.get("lrs");
@@ -90,7 +89,7 @@ class SchedulerArithmeticTest {
         }
       }
       // resume at resume_at from Python's state dicts, as a training script would
-      try (Opt resumed = optimizer(spec, params);
+      try (Optimizer resumed = optimizer(spec, params);
           OptimizerStateDict saved = OptimizerStateDict.fromTree(root.get("optimizer_at"), py)) {
         LRScheduler again = TrainingRun.scheduler(spec.get("scheduler"), resumed);
         resumed.loadStateDict(saved);
@@ -109,7 +108,7 @@ class SchedulerArithmeticTest {
   }
 
   /** Each group's lr, or its momentum (beta1 for Adam), as Python's floats. */
-  private static List<Object> groupValues(Opt opt, boolean momentum) {
+  private static List<Object> groupValues(Optimizer opt, boolean momentum) {
     List<Object> out = new ArrayList<>();
     for (ParamGroup g : opt.paramGroups()) {
       if (!momentum) {

@@ -14,6 +14,7 @@ import io.ckpt4j.statedict.StateDicts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -44,6 +45,14 @@ final class TrainingFixtures {
     List<String> names = new ArrayList<>();
     index().get("cases").forEach(c -> names.add(c.asText()));
     return names.stream();
+  }
+
+  /** A case's args.json: the {@code vars(args)} its checkpoint holds, as Python values. */
+  static Map<String, Object> args(Path caseDir) throws IOException {
+    JsonNode json = TrainingRun.JSON.readTree(caseDir.resolve("args.json").toFile());
+    Map<String, Object> out = new LinkedHashMap<>();
+    json.fields().forEachRemaining(e -> out.put(e.getKey(), TrainingRun.python(e.getValue())));
+    return out;
   }
 
   static double tolerance() throws IOException {

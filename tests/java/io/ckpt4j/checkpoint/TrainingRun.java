@@ -6,11 +6,8 @@ import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.optim.Adagrad;
 import io.ckpt4j.checkpoint.optim.Adam;
 import io.ckpt4j.checkpoint.optim.AdamW;
-import io.ckpt4j.checkpoint.optim.LibTorchOptimizer;
 import io.ckpt4j.checkpoint.optim.Optimizer;
-import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.checkpoint.optim.RMSprop;
 import io.ckpt4j.checkpoint.optim.SGD;
 import io.ckpt4j.checkpoint.sched.ConstantLR;
@@ -54,65 +51,15 @@ final class TrainingRun implements AutoCloseable {
 
   final JsonNode spec;
   final SmallNet net = new SmallNet();
-  final Opt optimizer;
+  final Optimizer optimizer;
   final LRScheduler scheduler;
   final List<Double> losses = new ArrayList<>();
   final List<List<Double>> lrs = new ArrayList<>();
 
-  /** Java optimizers (Python's math) or LibTorch's through {@link LibTorchOptimizer}. */
-  enum Engine { JAVA, LIBTORCH }
-
-  /** The two optimizer kinds behind one face, for the tests: exactly one of them is set. */
-  static final class Opt implements ParamGroups, AutoCloseable {
-    private final Optimizer java;
-    private final LibTorchOptimizer libtorch;
-
-    Opt(Optimizer java) {
-      this.java = java;
-      this.libtorch = null;
-    }
-
-    Opt(LibTorchOptimizer libtorch) {
-      this.java = null;
-      this.libtorch = libtorch;
-    }
-
-    void step() throws CheckpointException {
-      if (java != null) java.step(); else libtorch.step();
-    }
-
-    void zeroGrad() {
-      if (java != null) java.zeroGrad(); else libtorch.zeroGrad();
-    }
-
-    OptimizerStateDict stateDict() throws CheckpointException {
-      return java != null ? java.stateDict() : libtorch.stateDict();
-    }
-
-    void loadStateDict(OptimizerStateDict sd) throws CheckpointException {
-      if (java != null) java.loadStateDict(sd); else libtorch.loadStateDict(sd);
-    }
-
-    @Override
-    public List<ParamGroup> paramGroups() {
-      return java != null ? java.paramGroups() : libtorch.paramGroups();
-    }
-
-    @Override
-    public Map<String, Object> defaults() {
-      return java != null ? java.defaults() : libtorch.defaults();
-    }
-
-    @Override
-    public void close() {
-      if (java != null) java.close(); else libtorch.close();
-    }
-  }
-
-  TrainingRun(JsonNode spec, Engine engine) {
+  TrainingRun(JsonNode spec) {
     this.spec = spec;
     List<ParamGroup> groups = paramGroups(spec.get("param_groups"));
-    this.optimizer = optimizer(spec.get("optimizer"), groups, engine);
+    this.optimizer = optimizer(spec.get("optimizer"), groups);
     this.scheduler = scheduler(spec.get("scheduler"), optimizer);
   }
 
@@ -212,8 +159,13 @@ final class TrainingRun implements AutoCloseable {
     return groups;
   }
 
-  /** A JSON scalar as the Python value json.load gives (int → Long, float → Double). */
+  /** A JSON value as the Python value json.load gives (int → Long, float → Double, a list). */
   static Object python(JsonNode v) {
+    if (v.isArray()) {
+      List<Object> out = new ArrayList<>();
+      v.forEach(x -> out.add(python(x)));
+      return out;
+    }
     if (v.isIntegralNumber()) return v.asLong();
     if (v.isNumber()) return v.asDouble();
     if (v.isBoolean()) return v.asBoolean();
@@ -222,13 +174,9 @@ final class TrainingRun implements AutoCloseable {
   }
 
   /** The optimizer {@code {"type", "kwargs"}} describes, over {@code groups}. */
-  static Opt optimizer(JsonNode spec, List<ParamGroup> groups, Engine engine) {
-    return engine == Engine.JAVA ? javaOptimizer(spec, groups) : libtorchOptimizer(spec, groups);
-  }
-
-  private static Opt javaOptimizer(JsonNode spec, List<ParamGroup> groups) {
+  static Optimizer optimizer(JsonNode spec, List<ParamGroup> groups) {
     JsonNode kw = spec.get("kwargs");
-    Optimizer opt = switch (spec.get("type").asText()) {
+    return switch (spec.get("type").asText()) {
       case "SGD" -> new SGD(groups, sgdOptions(kw));
       case "Adam" -> new Adam(groups, adamOptions(Adam.options(), kw));
       case "AdamW" -> new AdamW(groups, adamOptions(AdamW.options(), kw));
@@ -236,20 +184,6 @@ final class TrainingRun implements AutoCloseable {
       case "Adagrad" -> new Adagrad(groups, adagradOptions(kw));
       default -> throw new IllegalArgumentException(spec.toString());
     };
-    return new Opt(opt);
-  }
-
-  private static Opt libtorchOptimizer(JsonNode spec, List<ParamGroup> groups) {
-    JsonNode kw = spec.get("kwargs");
-    LibTorchOptimizer opt = switch (spec.get("type").asText()) {
-      case "SGD" -> LibTorchOptimizer.sgd(groups, sgdOptions(kw));
-      case "Adam" -> LibTorchOptimizer.adam(groups, adamOptions(Adam.options(), kw));
-      case "AdamW" -> LibTorchOptimizer.adamW(groups, adamOptions(AdamW.options(), kw));
-      case "RMSprop" -> LibTorchOptimizer.rmsprop(groups, rmspropOptions(kw));
-      case "Adagrad" -> LibTorchOptimizer.adagrad(groups, adagradOptions(kw));
-      default -> throw new IllegalArgumentException(spec.toString());
-    };
-    return new Opt(opt);
   }
 
   private static SGD.Options sgdOptions(JsonNode kw) {
@@ -320,7 +254,7 @@ final class TrainingRun implements AutoCloseable {
     return o;
   }
 
-  static LRScheduler scheduler(JsonNode spec, ParamGroups opt) {
+  static LRScheduler scheduler(JsonNode spec, Optimizer opt) {
     JsonNode kw = spec.get("kwargs");
     return switch (spec.get("type").asText()) {
       case "StepLR" -> new StepLR(opt, kw.get("step_size").asLong(),

@@ -5,9 +5,9 @@
  *
  * <ul>
  *   <li>{@link io.ckpt4j.checkpoint.optim}: optimizers with Python's state dict layout (state by
- *       parameter index, param groups with their hyper-parameters and {@code params} lists): Java
- *       optimizers that compute Python 2.13's updates op for op (SGD, Adam, AdamW, RMSprop,
- *       Adagrad), and LibTorch's C++ optimizers bridged to the same layout.
+ *       parameter index, param groups with their hyper-parameters and {@code params} lists),
+ *       behind one {@link io.ckpt4j.checkpoint.optim.Optimizer} interface: SGD, Adam, AdamW,
+ *       RMSprop and Adagrad, which compute Python 2.13's updates op for op.
  *   <li>{@link io.ckpt4j.checkpoint.sched}: Python's LR schedulers, their arithmetic and their
  *       state dicts (LibTorch has almost none of them).
  * </ul>

@@ -2,6 +2,7 @@ package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.checkpoint.Checkpoint;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.SGD;
 import io.ckpt4j.checkpoint.sched.StepLR;
 import io.ckpt4j.models.ResNet;
@@ -40,7 +41,7 @@ final class TrainingDemo {
     try (Tensor x = torch.randn(BATCH, 3, 32, 32);
         Tensor y = torch.randint(classes, new long[] {BATCH})) {
       try (ResNet model = ResNet.create(arch, classes, width);
-          SGD optimizer = new SGD(model.module().parameters(),
+          Optimizer optimizer = new SGD(model.module().parameters(),
               SGD.options().lr(0.1).momentum(0.9))) {
         StepLR scheduler = new StepLR(optimizer, 1, 0.5);
         double loss = 0;
@@ -60,7 +61,7 @@ final class TrainingDemo {
             loss, scheduler.getLastLr(), file.getFileName());
       }
       try (Checkpoint ckpt = Checkpoint.load(file); ResNet model = ResNet.create(arch, classes,
-          width); SGD optimizer = new SGD(model.module().parameters(), SGD.options().lr(0.1)
+          width); Optimizer optimizer = new SGD(model.module().parameters(), SGD.options().lr(0.1)
               .momentum(0.9))) {
         StateDicts.load(model.module(), ckpt.model());
         optimizer.loadStateDict(ckpt.optimizer());
@@ -76,7 +77,7 @@ final class TrainingDemo {
     }
   }
 
-  private static double step(ResNet model, SGD optimizer, Tensor x, Tensor y)
+  private static double step(ResNet model, Optimizer optimizer, Tensor x, Tensor y)
       throws CheckpointException {
     model.train(true);
     optimizer.zeroGrad();

@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.global.torch;
  * sum.addcmul_(g, g, value=1); p.addcdiv_(g, sum.sqrt().add_(eps), value=-clr)
  * </pre>
  */
-public class Adagrad extends Optimizer {
+public class Adagrad extends AbstractOptimizer {
   static final String SUM = "sum";
 
   /** {@code Adagrad(params, lr=..., ...)} over one group (e.g. a module's {@code parameters()}). */

@@ -29,7 +29,7 @@ import org.bytedeco.pytorch.global.torch;
  * p.addcdiv_(exp_avg, (v.sqrt() / bc2 ** 0.5).add_(eps), value=-step_size)
  * </pre>
  */
-public class Adam extends Optimizer {
+public class Adam extends AbstractOptimizer {
   static final String EXP_AVG = "exp_avg";
   static final String EXP_AVG_SQ = "exp_avg_sq";
   static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";

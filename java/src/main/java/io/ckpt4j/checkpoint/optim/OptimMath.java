@@ -22,9 +22,8 @@ final class OptimMath {
   }
 
   /** Python's {@code _get_value(step_t)}: the step as a Python float. */
-  static double stepValue(Object step) {
-    if (step instanceof Tensor t) return t.item_double();
-    return ((Number) step).doubleValue();
+  static double stepValue(Tensor step) {
+    return step.item_double();
   }
 
   /** The tensor's sizes. */

@@ -26,7 +26,7 @@ import org.bytedeco.pytorch.global.torch;
  * else:         p.addcdiv_(g, avg, value=-lr)
  * </pre>
  */
-public class RMSprop extends Optimizer {
+public class RMSprop extends AbstractOptimizer {
   static final String SQUARE_AVG = "square_avg";
   static final String MOMENTUM_BUFFER = "momentum_buffer";
   static final String GRAD_AVG = "grad_avg";

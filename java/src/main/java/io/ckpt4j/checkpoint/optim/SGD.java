@@ -24,7 +24,7 @@ import org.bytedeco.pytorch.TensorVector;
  * p.add_(g, alpha=-lr)
  * </pre>
  */
-public class SGD extends Optimizer {
+public class SGD extends AbstractOptimizer {
   static final String MOMENTUM_BUFFER = "momentum_buffer";
 
   /** {@code SGD(params, lr=..., momentum=..., ...)} over one group: a module's parameters. */

@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,11 +24,11 @@ public final class ConstantLR extends LRScheduler {
   private double factor;
   private long totalIters;
 
-  public ConstantLR(ParamGroups optimizer, double factor, long totalIters) {
+  public ConstantLR(Optimizer optimizer, double factor, long totalIters) {
     this(optimizer, factor, totalIters, -1);
   }
 
-  public ConstantLR(ParamGroups optimizer, double factor, long totalIters, long lastEpoch) {
+  public ConstantLR(Optimizer optimizer, double factor, long totalIters, long lastEpoch) {
     super(optimizer);
     if (factor > 1.0 || factor < 0) {
       throw new IllegalArgumentException(

@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,15 +28,15 @@ public final class CosineAnnealingLR extends LRScheduler {
   private double etaMin;
 
   /** {@code CosineAnnealingLR(optimizer, T_max)}: {@code eta_min=0.0}. */
-  public CosineAnnealingLR(ParamGroups optimizer, long tMax) {
+  public CosineAnnealingLR(Optimizer optimizer, long tMax) {
     this(optimizer, tMax, DEFAULT_ETA_MIN, -1);
   }
 
-  public CosineAnnealingLR(ParamGroups optimizer, long tMax, double etaMin) {
+  public CosineAnnealingLR(Optimizer optimizer, long tMax, double etaMin) {
     this(optimizer, tMax, etaMin, -1);
   }
 
-  public CosineAnnealingLR(ParamGroups optimizer, long tMax, double etaMin, long lastEpoch) {
+  public CosineAnnealingLR(Optimizer optimizer, long tMax, double etaMin, long lastEpoch) {
     super(optimizer);
     this.tMax = tMax;
     this.etaMin = etaMin;

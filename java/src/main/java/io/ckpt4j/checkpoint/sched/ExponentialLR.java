@@ -3,8 +3,8 @@ package io.ckpt4j.checkpoint.sched;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,11 +17,11 @@ public final class ExponentialLR extends LRScheduler {
   private static final String GAMMA = "gamma";
   private double gamma;
 
-  public ExponentialLR(ParamGroups optimizer, double gamma) {
+  public ExponentialLR(Optimizer optimizer, double gamma) {
     this(optimizer, gamma, -1);
   }
 
-  public ExponentialLR(ParamGroups optimizer, double gamma, long lastEpoch) {
+  public ExponentialLR(Optimizer optimizer, double gamma, long lastEpoch) {
     super(optimizer);
     this.gamma = gamma;
     init(lastEpoch);

@@ -5,8 +5,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,7 +43,7 @@ public abstract class LRScheduler {
       Set.of(BASE_LRS, LAST_EPOCH, STEP_COUNT, IS_INITIAL, GET_LR_CALLED, LAST_LR);
 
   /** The optimizer whose groups this scheduler sets. */
-  protected final ParamGroups optimizer;
+  protected final Optimizer optimizer;
   /** {@code base_lrs}: the groups' {@code initial_lr}. */
   protected List<Double> baseLrs = new ArrayList<>();
   /** {@code last_epoch}. */
@@ -58,7 +58,7 @@ public abstract class LRScheduler {
   protected List<Double> lastLr = new ArrayList<>();
   private final LinkedHashMap<String, Object> unknownState = new LinkedHashMap<>();
 
-  protected LRScheduler(ParamGroups optimizer) {
+  protected LRScheduler(Optimizer optimizer) {
     this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
   }
 

@@ -1,6 +1,6 @@
 package io.ckpt4j.checkpoint.sched;
 
-import io.ckpt4j.checkpoint.optim.ParamGroups;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import java.util.List;
 import java.util.function.LongToDoubleFunction;
 
@@ -14,12 +14,12 @@ import java.util.function.LongToDoubleFunction;
  */
 public final class LambdaLR extends LambdaScheduler {
   /** One function for every group. */
-  public LambdaLR(ParamGroups optimizer, LongToDoubleFunction lrLambda) {
+  public LambdaLR(Optimizer optimizer, LongToDoubleFunction lrLambda) {
     this(optimizer, forEachGroup(optimizer, lrLambda), -1);
   }
 
   /** One function per group. */
-  public LambdaLR(ParamGroups optimizer, List<LongToDoubleFunction> lrLambdas, long lastEpoch) {
+  public LambdaLR(Optimizer optimizer, List<LongToDoubleFunction> lrLambdas, long lastEpoch) {
     super(optimizer, lrLambdas);
     init(lastEpoch);
   }

@@ -1,7 +1,7 @@
 package io.ckpt4j.checkpoint.sched;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +21,7 @@ abstract class LambdaScheduler extends LRScheduler {
   private List<Object> lambdaStates;
 
   /** Takes the functions; the subclass then calls {@link #init}. */
-  LambdaScheduler(ParamGroups optimizer, List<LongToDoubleFunction> lrLambdas) {
+  LambdaScheduler(Optimizer optimizer, List<LongToDoubleFunction> lrLambdas) {
     super(optimizer);
     if (lrLambdas.size() != optimizer.paramGroups().size()) {
       throw new IllegalArgumentException("Expected " + optimizer.paramGroups().size()
@@ -32,7 +32,7 @@ abstract class LambdaScheduler extends LRScheduler {
   }
 
   /** {@code lrLambda} for each of the optimizer's groups. */
-  static List<LongToDoubleFunction> forEachGroup(ParamGroups optimizer,
+  static List<LongToDoubleFunction> forEachGroup(Optimizer optimizer,
       LongToDoubleFunction lrLambda) {
     return Collections.nCopies(optimizer.paramGroups().size(), lrLambda);
   }

@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,11 +30,11 @@ public final class LinearLR extends LRScheduler {
   private double endFactor;
   private long totalIters;
 
-  public LinearLR(ParamGroups optimizer, double startFactor, double endFactor, long totalIters) {
+  public LinearLR(Optimizer optimizer, double startFactor, double endFactor, long totalIters) {
     this(optimizer, startFactor, endFactor, totalIters, -1);
   }
 
-  public LinearLR(ParamGroups optimizer, double startFactor, double endFactor, long totalIters,
+  public LinearLR(Optimizer optimizer, double startFactor, double endFactor, long totalIters,
       long lastEpoch) {
     super(optimizer);
     if (startFactor > 1.0 || startFactor <= 0) {

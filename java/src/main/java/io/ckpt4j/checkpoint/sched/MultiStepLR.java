@@ -3,8 +3,8 @@ package io.ckpt4j.checkpoint.sched;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.value.PyCounter;
 import io.ckpt4j.value.PyValues;
 import java.util.LinkedHashMap;
@@ -25,11 +25,11 @@ public final class MultiStepLR extends LRScheduler {
   private LinkedHashMap<Long, Long> milestones = new LinkedHashMap<>();
   private double gamma;
 
-  public MultiStepLR(ParamGroups optimizer, List<Long> milestones, double gamma) {
+  public MultiStepLR(Optimizer optimizer, List<Long> milestones, double gamma) {
     this(optimizer, milestones, gamma, -1);
   }
 
-  public MultiStepLR(ParamGroups optimizer, List<Long> milestones, double gamma, long lastEpoch) {
+  public MultiStepLR(Optimizer optimizer, List<Long> milestones, double gamma, long lastEpoch) {
     super(optimizer);
     for (Long m : milestones) this.milestones.merge(m, 1L, Long::sum);
     this.gamma = gamma;

@@ -1,7 +1,7 @@
 package io.ckpt4j.checkpoint.sched;
 
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.function.LongToDoubleFunction;
 
@@ -12,12 +12,12 @@ import java.util.function.LongToDoubleFunction;
  */
 public final class MultiplicativeLR extends LambdaScheduler {
   /** One function for every group. */
-  public MultiplicativeLR(ParamGroups optimizer, LongToDoubleFunction lrLambda) {
+  public MultiplicativeLR(Optimizer optimizer, LongToDoubleFunction lrLambda) {
     this(optimizer, forEachGroup(optimizer, lrLambda), -1);
   }
 
   /** One function per group. */
-  public MultiplicativeLR(ParamGroups optimizer, List<LongToDoubleFunction> lrLambdas,
+  public MultiplicativeLR(Optimizer optimizer, List<LongToDoubleFunction> lrLambdas,
       long lastEpoch) {
     super(optimizer, lrLambdas);
     init(lastEpoch);

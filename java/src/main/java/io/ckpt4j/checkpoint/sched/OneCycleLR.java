@@ -5,8 +5,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
@@ -136,11 +136,11 @@ public final class OneCycleLR extends LRScheduler {
     return new Options();
   }
 
-  public OneCycleLR(ParamGroups optimizer, Options options) {
+  public OneCycleLR(Optimizer optimizer, Options options) {
     this(optimizer, options, -1);
   }
 
-  public OneCycleLR(ParamGroups optimizer, Options o, long lastEpoch) {
+  public OneCycleLR(Optimizer optimizer, Options o, long lastEpoch) {
     super(optimizer);
     if (o.totalSteps == null || o.totalSteps <= 0) {
       throw new IllegalArgumentException("You must define either total_steps OR (epochs AND"

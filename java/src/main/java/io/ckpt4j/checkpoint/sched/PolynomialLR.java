@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,11 +20,11 @@ public final class PolynomialLR extends LRScheduler {
   private long totalIters;
   private double power;
 
-  public PolynomialLR(ParamGroups optimizer, long totalIters, double power) {
+  public PolynomialLR(Optimizer optimizer, long totalIters, double power) {
     this(optimizer, totalIters, power, -1);
   }
 
-  public PolynomialLR(ParamGroups optimizer, long totalIters, double power, long lastEpoch) {
+  public PolynomialLR(Optimizer optimizer, long totalIters, double power, long lastEpoch) {
     super(optimizer);
     this.totalIters = totalIters;
     this.power = power;

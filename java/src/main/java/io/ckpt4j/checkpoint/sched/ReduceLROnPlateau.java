@@ -7,8 +7,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -110,7 +110,7 @@ public final class ReduceLROnPlateau extends LRScheduler {
     return new Options();
   }
 
-  public ReduceLROnPlateau(ParamGroups optimizer, Options o) {
+  public ReduceLROnPlateau(Optimizer optimizer, Options o) {
     super(optimizer);
     if (o.factor >= 1.0) throw new IllegalArgumentException("Factor should be < 1.0.");
     factor = o.factor;

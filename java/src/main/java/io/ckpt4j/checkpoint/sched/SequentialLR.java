@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,11 +26,11 @@ public final class SequentialLR extends LRScheduler {
   private final List<LRScheduler> schedulers;
   private List<Long> milestones;
 
-  public SequentialLR(ParamGroups optimizer, List<LRScheduler> schedulers, List<Long> milestones) {
+  public SequentialLR(Optimizer optimizer, List<LRScheduler> schedulers, List<Long> milestones) {
     this(optimizer, schedulers, milestones, -1);
   }
 
-  public SequentialLR(ParamGroups optimizer, List<LRScheduler> schedulers, List<Long> milestones,
+  public SequentialLR(Optimizer optimizer, List<LRScheduler> schedulers, List<Long> milestones,
       long lastEpoch) {
     super(optimizer);
     if (schedulers.isEmpty()) {

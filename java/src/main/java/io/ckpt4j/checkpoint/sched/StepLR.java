@@ -4,8 +4,8 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDouble;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
-import io.ckpt4j.checkpoint.optim.ParamGroups;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,11 +22,11 @@ public final class StepLR extends LRScheduler {
   private long stepSize;
   private double gamma;
 
-  public StepLR(ParamGroups optimizer, long stepSize, double gamma) {
+  public StepLR(Optimizer optimizer, long stepSize, double gamma) {
     this(optimizer, stepSize, gamma, -1);
   }
 
-  public StepLR(ParamGroups optimizer, long stepSize, double gamma, long lastEpoch) {
+  public StepLR(Optimizer optimizer, long stepSize, double gamma, long lastEpoch) {
     super(optimizer);
     this.stepSize = stepSize;
     this.gamma = gamma;
