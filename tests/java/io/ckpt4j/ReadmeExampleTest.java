@@ -8,7 +8,6 @@ import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.models.ResNet;
 import io.ckpt4j.save.TorchSaver;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
@@ -26,7 +25,7 @@ class ReadmeExampleTest {
     try (LoadedCheckpoint ckpt = CheckpointLoader.load(path, LoadOptions.defaults().mapLocation("cpu"))) {
       StateDict sd = StateDict.from(ckpt);
       ResNet model = ResNet.create("resnet18", 1000);
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       TorchSaver.save(saved, StateDict.of(model.module()).toPython());
       // --- end of the README's lines ---
       try (sd; model; LoadedCheckpoint back = CheckpointLoader.load(saved, LoadOptions.defaults());

@@ -16,7 +16,6 @@ import io.ckpt4j.models.ResNetCases.Io;
 import io.ckpt4j.statedict.IncompatibleKeys;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +69,7 @@ class ResNetTest {
             LoadOptions.defaults().mapLocation("cpu"));
         StateDict stateDict = StateDict.from(file)) {
       IncompatibleKeys keys =
-          StateDicts.load(model.module(), stateDict, LoadStateDictOptions.defaults());
+          stateDict.loadInto(model.module(), LoadStateDictOptions.defaults());
       assertTrue(keys.isEmpty(), keys.toString());
     }
   }
@@ -203,9 +202,9 @@ class ResNetTest {
       // Python: Missing key(s) in state_dict: "conv1.weight", ... Unexpected key(s) in
       // state_dict: "module.conv1.weight", ...
       CheckpointException e = assertThrows(CheckpointException.class,
-          () -> StateDicts.load(model.module(), stateDict, LoadStateDictOptions.defaults()));
+          () -> stateDict.loadInto(model.module(), LoadStateDictOptions.defaults()));
       assertTrue(e.getMessage().contains("module.conv1.weight"), e.getMessage());
-      IncompatibleKeys keys = StateDicts.load(model.module(), stateDict,
+      IncompatibleKeys keys = stateDict.loadInto(model.module(),
           LoadStateDictOptions.defaults().strict(false));
       assertEquals(c.dataParallelIncompatible("missing_keys"), keys.missingKeys());
       assertEquals(c.dataParallelIncompatible("unexpected_keys"), keys.unexpectedKeys());

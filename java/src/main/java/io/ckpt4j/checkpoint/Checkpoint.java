@@ -35,7 +35,7 @@ import org.bytedeco.pytorch.Tensor;
  * LoadOptions options = LoadOptions.defaults().mapLocation("cpu")
  *     .allowGlobals("argparse.Namespace");
  * try (Checkpoint ckpt = Checkpoint.load(path, options)) {
- *   StateDicts.load(module, ckpt.model(), LoadStateDictOptions.defaults().fixModulePrefix(true));
+ *   ckpt.model().loadInto(module, LoadStateDictOptions.defaults().fixModulePrefix(true));
  *   optimizer.loadStateDict(ckpt.optimizer());      // io.ckpt4j.checkpoint.optim
  *   scheduler.loadStateDict(ckpt.lrScheduler());    // io.ckpt4j.checkpoint.sched
  *   long startEpoch = ckpt.epoch() + 1;

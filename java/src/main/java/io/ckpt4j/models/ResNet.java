@@ -7,7 +7,6 @@ import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -214,7 +213,7 @@ public final class ResNet implements TorchModel, AutoCloseable {
       ResNet model = create(architecture, classes, stemWidth);
       try {
         model.to(device);
-        StateDicts.load(model.module(), stateDict,
+        stateDict.loadInto(model.module(),
             LoadStateDictOptions.defaults().fixModulePrefix(true));
         return model;
       } catch (CheckpointException | RuntimeException e) {

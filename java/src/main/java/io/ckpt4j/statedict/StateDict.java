@@ -23,16 +23,25 @@ import org.bytedeco.pytorch.Tensor;
  * A PyTorch {@code state_dict}: parameter and buffer names mapped to tensors, in order, with the
  * {@code _metadata} Python keeps beside them (module prefix → {@code {"version": N}}).
  *
- * <p>Made from a loaded file ({@link #from}, {@link #fromTree}, {@link #extract}), from a LibTorch
- * module ({@link #of}, Python's {@code model.state_dict()}), from a whole pickled
- * {@code nn.Module} ({@link #fromWholeModule}), or by hand ({@link #empty}, {@link #put}). Loaded
- * into a module by {@link StateDicts#load}.
+ * <p>The one home of a state_dict's conversions, each done by one package-private class:
+ * <ul>
+ *   <li>in, from a LibTorch module: {@link #of} (Python's {@code model.state_dict()},
+ *       {@link ModuleTree});
+ *   <li>in, from a loaded file: {@link #from}, {@link #fromTree}, {@link #locate}
+ *       ({@link StateDictSearch}), {@link #fromWholeModule} ({@link WholeModule}),
+ *       {@link #extract} (either);
+ *   <li>in, by hand: {@link #empty}, {@link #put};
+ *   <li>out, into a module: {@link #loadInto} (Python's {@code model.load_state_dict(sd)},
+ *       {@link StateDictLoader});
+ *   <li>out, to Python's value for {@code torch.save}: {@link #toPython}.
+ * </ul>
  *
  * <p>Owns one reference to each tensor it holds ({@code new Tensor(t)}); {@link #close()}
- * releases them, and a second close is harmless. The transformations ({@link #stripPrefix},
- * {@link #rename}, {@link #filter}, ...) return new StateDicts holding new references to the same
- * tensors (no copies), each to be closed on its own; {@link #to} and {@link #cast} make new
- * tensors where the device or dtype changes. Not thread-safe.
+ * releases them, and a second close is harmless; any other use after close throws
+ * {@link IllegalStateException}. The transformations
+ * ({@link #stripPrefix}, {@link #rename}, {@link #filter}, ...) return new state_dicts holding
+ * new references to the same tensors (no copies), each to be closed on its own; {@link #to} and
+ * {@link #cast} make new tensors where the device or dtype changes. Not thread-safe.
  */
 public final class StateDict implements AutoCloseable {
   /** DataParallel / DDP prefix: the wrapper holds the model as {@code module}. */
@@ -126,24 +135,29 @@ public final class StateDict implements AutoCloseable {
 
   /** The keys, in order (read-only view). */
   public Set<String> keys() {
+    ensureOpen();
     return Collections.unmodifiableSet(tensors.keySet());
   }
 
   /** The tensor under {@code key}, or null; it belongs to this state_dict. */
   public Tensor get(String key) {
+    ensureOpen();
     return tensors.get(key);
   }
 
   public boolean containsKey(String key) {
+    ensureOpen();
     return tensors.containsKey(key);
   }
 
   public int size() {
+    ensureOpen();
     return tensors.size();
   }
 
   /** The entries, in order (read-only view); the tensors belong to this state_dict. */
   public Map<String, Tensor> asMap() {
+    ensureOpen();
     return Collections.unmodifiableMap(tensors);
   }
 
@@ -315,7 +329,43 @@ public final class StateDict implements AutoCloseable {
    * {@code ["_orig_mod.", "module."]} for both; empty when none (or no keys).
    */
   public List<String> detectPrefixes() {
+    ensureOpen();
     return Prefixes.detect(tensors.keySet());
+  }
+
+  /** Python's {@code module.load_state_dict(sd)}: strict, by copy. */
+  public IncompatibleKeys loadInto(Module module) throws CheckpointException {
+    return loadInto(module, LoadStateDictOptions.defaults());
+  }
+
+  /**
+   * Python's {@code module.load_state_dict(sd, strict, assign)}: loads this state_dict into
+   * {@code module}, matching keys as Python does (see {@link StateDictMatch}). Everything is
+   * checked before anything is written: a strict load with a missing or unexpected key, or any
+   * load with a shape mismatch, fails with ONE exception listing all of them and leaves the
+   * module as it was. Otherwise each matching tensor is copied into the module's own under
+   * {@code NoGradGuard} ({@code param.copy_(t)}: the module keeps its device and dtype), or with
+   * {@code assign} the module's parameter or buffer takes the tensor itself ({@code set_data}:
+   * its storage, dtype and device; a parameter keeps its {@code requires_grad}).
+   *
+   * <p>Python's BatchNorm rule holds: a state_dict whose {@code _metadata} gives a batch or
+   * instance norm a version below 2 (or none, e.g. no {@code _metadata}) may lack its
+   * {@code num_batches_tracked}; the module then keeps its own.
+   *
+   * <pre>{@code
+   * try (StateDict sd = StateDict.from(checkpoint)) {
+   *   sd.loadInto(model);                                                   // strict=True
+   *   IncompatibleKeys keys = sd.loadInto(model, LoadStateDictOptions.defaults().strict(false));
+   * }
+   * }</pre>
+   *
+   * @return the missing and unexpected keys (empty after a strict load)
+   * @throws CheckpointException when keys do not match as above, or a copy fails
+   */
+  public IncompatibleKeys loadInto(Module module, LoadStateDictOptions options)
+      throws CheckpointException {
+    ensureOpen();
+    return StateDictLoader.load(module, this, options);
   }
 
   /**
