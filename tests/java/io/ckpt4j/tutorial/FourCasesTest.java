@@ -153,8 +153,9 @@ class FourCasesTest {
     for (StateDict sd : List.of(weights("weights_single.pt"), wholeModel("whole_single.pt"))) {
       try (sd; ResNet model = freshModel(manyDevices().get(0))) {
         sd.loadInto(model.module());
-        try (DataParallel<ResNet> dp = wrap(model, manyDevices())) {
-          assertEquals(manifestKeys("multi_keys"), keys(StateDict.of(dp)));
+        try (DataParallel<ResNet> dp = wrap(model, manyDevices());
+            StateDict wrapped = StateDict.of(dp)) {
+          assertEquals(manifestKeys("multi_keys"), keys(wrapped));
           assertParallelForward(dp, "single -> multi");
         }
       }

@@ -90,9 +90,9 @@ final class TutorialDemo {
     step("d) Saved on one device, loaded on many: wrap in DataParallel after loading");
     try (StateDict sd = weights("weights_single.pt"); ResNet model = model(many.get(0))) {
       sd.loadInto(model.module());
-      try (DataParallel<ResNet> dp = wrap(model, many)) {
+      try (DataParallel<ResNet> dp = wrap(model, many); StateDict wrapped = StateDict.of(dp)) {
         check(dp, "     the batch is split over %s; its state_dict keys now read '%s'", many,
-            StateDict.of(dp).keys().iterator().next());
+            wrapped.keys().iterator().next());
       }
     }
     step("e) Saved on many devices (keys start with 'module.'), loaded on one");

@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyTuple;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Every native object made while converting belongs to the caller's {@code PointerScope},
  * except the tensors handed back, which belong to the caller.
  */
-final class ScriptValues implements AutoCloseable {
+final class ScriptValues extends OwnedResource {
   /** Return values nested deeper than this are refused (TorchScript objects can form cycles). */
   static final int MAX_DEPTH = 64;
   private static final String NEW_DICT = "new_dict";
@@ -347,7 +348,7 @@ final class ScriptValues implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  protected void releaseResources() {
     for (CompilationUnit helper : dictHelpers.values()) helper.close();
     dictHelpers.clear();
   }

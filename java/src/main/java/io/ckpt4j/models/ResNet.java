@@ -1,6 +1,7 @@
 package io.ckpt4j.models;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -46,7 +47,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>The model owns its LibTorch modules; {@link #close()} releases them (a second close does
  * nothing). {@link #forward} frees every intermediate tensor before it returns. Not thread-safe.
  */
-public final class ResNet implements TorchModel, AutoCloseable {
+public final class ResNet extends OwnedResource implements TorchModel {
   /** torchvision's stem width: conv1's output channels and layer1's planes. */
   public static final long FULL_WIDTH = 64;
   /** torchvision's default {@code num_classes} (ImageNet). */
@@ -78,7 +79,6 @@ public final class ResNet implements TorchModel, AutoCloseable {
   private final BatchNorm2dImpl bn1;
   private final List<ResidualBlock> blocks;
   private final LinearImpl fc;
-  private boolean closed;
 
   private ResNet(ResNetArch arch, long numClasses, long width) {
     this.arch = arch;
@@ -108,7 +108,7 @@ public final class ResNet implements TorchModel, AutoCloseable {
       blocks = Collections.unmodifiableList(all);
       fc = child(module, "fc", Layers.linear(inplanes, numClasses));
     } catch (RuntimeException e) {
-      handles.close();
+      close(); // releases the handles taken so far
       throw e;
     }
   }
@@ -322,14 +322,13 @@ public final class ResNet implements TorchModel, AutoCloseable {
 
   /** Releases the model's modules (and their tensors, unless a wrapper still holds them). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     handles.close();
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException(arch.pythonName() + " model is closed");
+  @Override
+  protected String resourceName() {
+    return arch.pythonName() + " model";
   }
 
   @Override

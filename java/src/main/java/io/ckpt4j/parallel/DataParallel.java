@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
@@ -57,7 +58,10 @@ import org.bytedeco.pytorch.Tensor;
  * the next forward (the next forward repoints a {@link TorchModel}'s replicas at new copies).
  *
  * <p>The wrapped model is not owned: {@link #close()} releases the replicas and this wrapper, not
- * the model. One forward runs at a time. Outputs must be tensors.
+ * the model, once (a second close is harmless; a forward after close throws
+ * {@link IllegalStateException}, as every {@link OwnedResource} does — this class is a LibTorch
+ * {@link Module} and so holds its ownership in a member instead of extending it). One forward
+ * runs at a time. Outputs must be tensors.
  *
  * @param <M> the wrapped model's type: a {@link TorchModel}, a {@link ScriptModel} or a
  *     {@link JitModule}
@@ -74,7 +78,7 @@ public final class DataParallel<M> extends Module {
   private final List<String> deviceIds;
   private final String outputDevice;
   private final long dim;
-  private boolean closed;
+  private final Lifetime lifetime = new Lifetime();
 
   private DataParallel(M module, JitModule script, ReplicaRunner runner, List<String> deviceIds,
       String outputDevice, long dim) {
@@ -223,7 +227,7 @@ public final class DataParallel<M> extends Module {
    *     message names the lowest failing replica and its device)
    */
   public synchronized Tensor forward(Tensor input) throws CheckpointException {
-    if (closed) throw new IllegalStateException("this DataParallel is closed");
+    lifetime.check();
     Objects.requireNonNull(input, "input");
     List<Tensor> chunks = ParallelOps.scatter(input, deviceIds, dim);
     try {
@@ -255,9 +259,29 @@ public final class DataParallel<M> extends Module {
   /** Releases the replicas and this wrapper (not the wrapped model); a second close is harmless. */
   @Override
   public synchronized void close() {
-    if (closed) return;
-    closed = true;
-    runner.close();
-    super.close();
+    lifetime.close();
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return lifetime.isClosed();
+  }
+
+  /** What this wrapper owns: the replicas and its own LibTorch module, released once. */
+  private final class Lifetime extends OwnedResource {
+    @Override
+    protected void releaseResources() {
+      runner.close();
+      DataParallel.super.close();
+    }
+
+    @Override
+    protected String resourceName() {
+      return "this DataParallel";
+    }
+
+    void check() {
+      ensureOpen();
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.tensor.ScalarTypes;
@@ -38,12 +39,12 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>Owns one reference to each tensor it holds ({@code new Tensor(t)}); {@link #close()}
  * releases them, and a second close is harmless; any other use after close throws
- * {@link IllegalStateException}. The transformations
+ * {@link IllegalStateException} (see {@link OwnedResource}). The transformations
  * ({@link #stripPrefix}, {@link #rename}, {@link #filter}, ...) return new state_dicts holding
  * new references to the same tensors (no copies), each to be closed on its own; {@link #to} and
  * {@link #cast} make new tensors where the device or dtype changes. Not thread-safe.
  */
-public final class StateDict implements AutoCloseable {
+public final class StateDict extends OwnedResource {
   /** DataParallel / DDP prefix: the wrapper holds the model as {@code module}. */
   public static final String DATA_PARALLEL_PREFIX = "module.";
   /** torch.compile's prefix: an {@code OptimizedModule} keeps the model as {@code _orig_mod}. */
@@ -55,7 +56,6 @@ public final class StateDict implements AutoCloseable {
 
   private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
   private Object metadata;
-  private boolean closed;
 
   private StateDict() {}
 
@@ -188,10 +188,12 @@ public final class StateDict implements AutoCloseable {
    * there is none (a plain dict).
    */
   public Object metadata() {
+    ensureOpen();
     return metadata;
   }
 
   public void setMetadata(Object metadata) {
+    ensureOpen();
     this.metadata = metadata;
   }
 
@@ -380,13 +382,16 @@ public final class StateDict implements AutoCloseable {
     return out;
   }
 
-  /** Releases every tensor reference this state_dict holds; a second close does nothing. */
+  /** Releases every tensor reference this state_dict holds (once: see {@link OwnedResource}). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (Tensor t : tensors.values()) t.close();
     tensors.clear();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the state_dict";
   }
 
   /** Puts {@code tensor} itself (already a reference this state_dict now owns). */
@@ -402,10 +407,6 @@ public final class StateDict implements AutoCloseable {
     };
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the state_dict is closed");
-  }
-
   private static CheckpointException collision(String what, String key, String renamed) {
     return new CheckpointException(what + " turns key '" + key + "' into '" + renamed
         + "', which the state_dict already has: remove one of them first (StateDict.filter)");
@@ -413,6 +414,6 @@ public final class StateDict implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "StateDict(" + tensors.size() + " tensors" + (closed ? ", closed" : "") + ")";
+    return "StateDict(" + tensors.size() + " tensors" + (isClosed() ? ", closed" : "") + ")";
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
@@ -27,10 +28,10 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Owns every native tensor it creates; {@link #close()} releases them (a tensor a caller still
  * holds its own reference to, e.g. {@code new Tensor(t)}, stays valid: LibTorch counts references,
- * and a block's memory lives while any tensor over it does). Closing twice is harmless. Not
- * thread-safe.
+ * and a block's memory lives while any tensor over it does). Closing twice is harmless; asking
+ * for a tensor after close throws {@link IllegalStateException}. Not thread-safe.
  */
-public final class TensorMaterializer implements AutoCloseable {
+public final class TensorMaterializer extends OwnedResource {
   /** How storage bytes reach memory. */
   public enum Mode {
     /** Positioned reads into fresh tensor memory (torch.load's default). */
@@ -46,7 +47,6 @@ public final class TensorMaterializer implements AutoCloseable {
   private final int threads;
   private final Map<StorageRef, Tensor> storages = new IdentityHashMap<>();
   private final Map<TensorRef, Tensor> tensors = new IdentityHashMap<>();
-  private boolean closed;
 
   /**
    * A materializer for the tensors over {@code roots}, the root storages of one checkpoint (their
@@ -147,17 +147,16 @@ public final class TensorMaterializer implements AutoCloseable {
     return t;
   }
 
-  private void ensureOpen() throws CheckpointException {
-    if (closed) throw new CheckpointException("the checkpoint is closed");
-  }
-
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (Tensor t : tensors.values()) t.close();
     for (Tensor t : storages.values()) t.close();
     tensors.clear();
     storages.clear();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the checkpoint's tensors";
   }
 }

@@ -1,5 +1,6 @@
 package io.ckpt4j.checkpoint.optim;
 
+import io.ckpt4j.OwnedResource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -15,12 +16,11 @@ import org.bytedeco.pytorch.Tensor;
  * groups' half of {@code state_dict()}; and the release of the parameter references on
  * {@link #close()} (twice is harmless).
  */
-abstract class AbstractOptimizer implements ParamGroups, AutoCloseable {
+abstract class AbstractOptimizer extends OwnedResource implements ParamGroups {
   private final String name;
   private final Map<String, Object> defaults;
   private final List<ParamGroup> groups;
   private final List<Tensor> params = new ArrayList<>();
-  private boolean closed;
 
   /**
    * Python's {@code Optimizer.__init__(params, defaults)}: each group gets the defaults it does
@@ -86,19 +86,18 @@ abstract class AbstractOptimizer implements ParamGroups, AutoCloseable {
     return out;
   }
 
-  final void ensureOpen() {
-    if (closed) throw new IllegalStateException("the optimizer is closed");
-  }
-
   /** Releases what the engine holds besides the parameter references; called once. */
   abstract void release();
 
-  /** Releases the engine's state and the parameter references; a second close does nothing. */
+  /** Releases the engine's state and the parameter references (once: see OwnedResource). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected final void releaseResources() {
     release();
     for (ParamGroup g : groups) g.close();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the " + name + " optimizer";
   }
 }
