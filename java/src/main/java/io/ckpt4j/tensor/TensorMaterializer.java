@@ -68,9 +68,14 @@ public final class TensorMaterializer extends OwnedResource {
     Tensor t = tensors.get(ref);
     if (t != null) return t;
     Tensor base = storage(ref.storage().root());
-    TensorOptions options = new TensorOptions(ScalarTypes.of(ref.dtype()))
-        .device(new DeviceOptional(base.device()));
-    t = torch.empty(new long[] {0}, options, null);
+    // Each of these LibTorch values is returned by value, a new native object: freed here, not
+    // left to the garbage collector.
+    try (Device device = base.device();
+        DeviceOptional onDevice = new DeviceOptional(device);
+        TensorOptions ofDtype = new TensorOptions(ScalarTypes.of(ref.dtype()));
+        TensorOptions options = ofDtype.device(onDevice)) {
+      t = torch.empty(new long[] {0}, options, null);
+    }
     t.set_(base.storage(), ref.rootStorageOffset(), ref.shape(), ref.stride());
     if (ref.isConj()) t._set_conj(true);
     if (ref.isNeg()) t._set_neg(true);
@@ -113,7 +118,7 @@ public final class TensorMaterializer extends OwnedResource {
   /** Reads or maps one block of storages, each then moved to its map_location device. */
   private void loadBlock(FileBlocks.Block block) throws CheckpointException {
     // Check every target device first, so a bad map_location reads nothing.
-    for (StorageRef root : block.storages()) device(root);
+    for (StorageRef root : block.storages()) targetDevice(root);
     List<Tensor> host = FileBlocks.load(block, mode == Mode.MMAP, threads);
     for (int i = 0; i < host.size(); i++) {
       StorageRef root = block.storages().get(i);
@@ -121,15 +126,16 @@ public final class TensorMaterializer extends OwnedResource {
     }
   }
 
-  private Device device(StorageRef root) throws CheckpointException {
-    return Devices.resolveStorage(targetLocation(root.location()), root.location(), root.key());
+  /** The canonical device {@code root} goes to, checked to exist here. */
+  private String targetDevice(StorageRef root) throws CheckpointException {
+    return Devices.checkStorage(targetLocation(root.location()), root.location(), root.key());
   }
 
   /** {@code host} on the storage's target device (itself when that is the CPU). */
   private Tensor onTargetDevice(StorageRef root, Tensor host) throws CheckpointException {
-    Device device = device(root);
-    if (device.is_cpu()) return host;
-    try (host) {
+    String target = targetDevice(root);
+    if (target.equals(Devices.CPU)) return host;
+    try (host; Device device = new Device(target)) {
       return host.to(device, host.scalar_type());
     }
   }
