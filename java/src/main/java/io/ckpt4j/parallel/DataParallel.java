@@ -114,13 +114,8 @@ public final class DataParallel<M> extends Module {
       DataParallelOptions options) throws CheckpointException {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(factory, "factory");
-    Objects.requireNonNull(options, "options");
-    List<String> devices = resolveDevices(options);
-    String output = resolveOutput(options, devices);
-    DataParallel<M> dp = new DataParallel<>(model, null, new ModelReplicas<>(model, factory),
-        devices, output, options.dim());
-    dp.register_module(MODULE_NAME, model.module());
-    return dp;
+    return wrap(model, null, () -> new ModelReplicas<>(model, factory), options,
+        dp -> dp.register_module(MODULE_NAME, model.module()));
   }
 
   /** {@code nn.DataParallel(script_module)} on every visible CUDA device (or the CPU). */
@@ -141,17 +136,12 @@ public final class DataParallel<M> extends Module {
   public static DataParallel<JitModule> ofScript(JitModule module, DataParallelOptions options)
       throws CheckpointException {
     Objects.requireNonNull(module, "module");
-    Objects.requireNonNull(options, "options");
-    List<String> devices = resolveDevices(options);
-    String output = resolveOutput(options, devices);
-    DataParallel<JitModule> dp = new DataParallel<>(module, module, new ScriptReplicas(module),
-        devices, output, options.dim());
-    byte[] err = NativeLibrary.errorBuffer();
-    if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
-      dp.close();
-      throw new CheckpointException(NativeLibrary.message(err));
-    }
-    return dp;
+    return wrap(module, module, () -> new ScriptReplicas(module), options, dp -> {
+      byte[] err = NativeLibrary.errorBuffer();
+      if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
+        throw new CheckpointException(NativeLibrary.message(err));
+      }
+    });
   }
 
   /** {@code nn.DataParallel(script_module)} on every visible CUDA device (or the CPU). */
@@ -170,14 +160,36 @@ public final class DataParallel<M> extends Module {
   public static DataParallel<ScriptModel> ofScript(ScriptModel model, DataParallelOptions options)
       throws CheckpointException {
     Objects.requireNonNull(model, "model");
+    JitModule script = model.jitModule();
+    return wrap(model, script, () -> new ScriptReplicas(script), options,
+        dp -> dp.register_module(MODULE_NAME, model.module()));
+  }
+
+  /** Puts the wrapped model into a new wrapper's module tree, as its child {@code module}. */
+  @FunctionalInterface
+  private interface Attach<M> {
+    void to(DataParallel<M> dp) throws CheckpointException;
+  }
+
+  /**
+   * The one factory behind the public ones: the devices resolved and checked, the wrapper made
+   * with its replica runner, the model attached; on failure the wrapper is closed again.
+   */
+  private static <M> DataParallel<M> wrap(M model, JitModule script,
+      Supplier<ReplicaRunner> runner, DataParallelOptions options, Attach<M> attach)
+      throws CheckpointException {
     Objects.requireNonNull(options, "options");
     List<String> devices = resolveDevices(options);
     String output = resolveOutput(options, devices);
-    JitModule script = model.jitModule();
-    DataParallel<ScriptModel> dp = new DataParallel<>(model, script, new ScriptReplicas(script),
-        devices, output, options.dim());
-    dp.register_module(MODULE_NAME, model.module());
-    return dp;
+    DataParallel<M> dp =
+        new DataParallel<>(model, script, runner.get(), devices, output, options.dim());
+    try {
+      attach.to(dp);
+      return dp;
+    } catch (CheckpointException | RuntimeException e) {
+      dp.close();
+      throw e;
+    }
   }
 
   private static List<String> resolveDevices(DataParallelOptions options)
