@@ -2,14 +2,8 @@ package io.ckpt4j.models;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.OwnedResource;
-import io.ckpt4j.load.CheckpointLoader;
-import io.ckpt4j.load.LoadOptions;
-import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.nn.TorchModel;
-import io.ckpt4j.statedict.LoadStateDictOptions;
-import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.tensor.Devices;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,7 +27,10 @@ import org.bytedeco.pytorch.global.torch;
  * ({@code torch.save(model.state_dict(), PATH)}) load strictly and compute the same logits.
  *
  * <pre>{@code
- * try (ResNet model = ResNet.load("resnet50", Path.of("resnet50.pth"), "cpu")) {
+ * try (ResNet model = ResNet.create("resnet50", 1000);
+ *     LoadedCheckpoint file = CheckpointLoader.load(Path.of("resnet50.pth"), cpu);
+ *     StateDict weights = StateDict.from(file)) {
+ *   weights.loadInto(model.module());
  *   model.eval();
  *   try (NoGradGuard noGrad = new NoGradGuard(); Tensor logits = model.forward(images)) { ... }
  * }
@@ -67,8 +64,6 @@ public final class ResNet extends OwnedResource implements TorchModel {
   /** Stage i (0-based) has {@code width << i} planes; every stage after the first strides. */
   private static final int STAGES = 4;
   private static final long STAGE_STRIDE = 2;
-  private static final String STATE_DICT_FC_WEIGHT = "fc.weight";
-  private static final String STATE_DICT_CONV1_WEIGHT = "conv1.weight";
 
   private final ResNetArch arch;
   private final long numClasses;
@@ -177,63 +172,6 @@ public final class ResNet extends OwnedResource implements TorchModel {
           + FULL_WIDTH + "), got " + width);
     }
     return new ResNet(arch, numClasses, width);
-  }
-
-  /**
-   * Builds {@code arch} on {@code device} and loads the weights file {@code weights} into it,
-   * strictly: {@code torch.load(weights, map_location=device)} (the state_dict at the root, or
-   * inside a training checkpoint under {@code model}, {@code state_dict}, ..., or the state_dict
-   * of a whole pickled model, read as inert objects without running anything), then
-   * {@code model.load_state_dict(state_dict)}. Weights saved from a wrapper load too: the
-   * {@code module.} prefix of DataParallel / DistributedDataParallel and the {@code _orig_mod.}
-   * prefix of torch.compile are stripped. {@code num_classes} and the width
-   * are read from the file ({@code fc.weight}, {@code conv1.weight}); every other key and shape
-   * must be torchvision's. The model comes back in training mode, as in Python: call
-   * {@link #eval()} for inference.
-   *
-   * @param arch "resnet18" .. "resnet152"
-   * @param device "cpu", "cuda" or "cuda:N": the map_location, and where the model lives
-   * @throws CheckpointException when the file cannot be read, the device does not exist, or the
-   *     state_dict does not match (one message listing every missing and unexpected key and
-   *     every shape mismatch)
-   */
-  public static ResNet load(String arch, Path weights, String device) throws CheckpointException {
-    ResNetArch architecture;
-    try {
-      architecture = ResNetArch.of(arch);
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException(e.getMessage(), e);
-    }
-    // Whole pickled models (torch.save(model)) come back as inert objects: nothing runs.
-    LoadOptions options = LoadOptions.defaults().mapLocation(device).inertObjects(true);
-    try (LoadedCheckpoint checkpoint = CheckpointLoader.load(weights, options);
-        StateDict stateDict = StateDict.extract(checkpoint)) {
-      long classes = rows(stateDict, STATE_DICT_FC_WEIGHT, IMAGENET_CLASSES);
-      long stemWidth = rows(stateDict, STATE_DICT_CONV1_WEIGHT, FULL_WIDTH);
-      ResNet model = create(architecture, classes, stemWidth);
-      try {
-        model.to(device);
-        stateDict.loadInto(model.module(),
-            LoadStateDictOptions.defaults().fixModulePrefix(true));
-        return model;
-      } catch (CheckpointException | RuntimeException e) {
-        model.close();
-        throw e;
-      }
-    }
-  }
-
-  /**
-   * The first dimension of {@code key} (with or without a wrapper's {@code module.} prefix), or
-   * {@code fallback} when the state_dict has no such 2-d-or-more tensor (strict loading then
-   * reports the key) or the size is not a sane int.
-   */
-  private static long rows(StateDict stateDict, String key, long fallback) {
-    String prefix = String.join("", stateDict.detectPrefixes());
-    Tensor tensor = stateDict.get(prefix + key);
-    if (tensor == null || tensor.dim() < 2) return fallback;
-    long size = tensor.size(0);
-    return size >= 1 && size <= Integer.MAX_VALUE ? size : fallback;
   }
 
   // --------------------------------------------------------------------------------------------
