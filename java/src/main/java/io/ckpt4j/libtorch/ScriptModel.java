@@ -53,7 +53,7 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
 
   private final JitModule module;
   private final Path source;
-  private final ScriptValues values = new ScriptValues();
+  private final ScriptArguments arguments = new ScriptArguments();
   private String device;
   /** The parameter view's modules, root first (see {@link JitModules#parameterView}). */
   private final List<Module> viewModules = new ArrayList<>();
@@ -144,11 +144,11 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
       for (int i = 0; i < args.size(); i++) {
         Argument a = declared.getPointer(i + 1);
         String parameter = a.name().getString(StandardCharsets.UTF_8);
-        stack.push_back(values.toIValue(args.get(i), a.type().get(),
+        stack.push_back(arguments.toIValue(args.get(i), a.type().get(),
             "argument " + parameter + " of " + where));
       }
       IValue result = method.apply(stack);
-      return ScriptValues.toJava(result, "the result of " + where);
+      return ScriptResults.toJava(result, "the result of " + where);
     } catch (RuntimeException e) {
       throw LibTorchErrors.wrap(where + " failed", e);
     }
@@ -245,7 +245,7 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
 
   @Override
   protected void releaseResources() {
-    values.close();
+    arguments.close();
     for (int i = viewModules.size() - 1; i >= 0; i--) viewModules.get(i).close();
     viewModules.clear();
     module.close();
