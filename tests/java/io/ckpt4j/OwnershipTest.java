@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.checkpoint.Checkpoint;
+import io.ckpt4j.checkpoint.optim.LibTorchOptimizer;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.SGD;
@@ -78,6 +79,8 @@ class OwnershipTest {
         new Owner("Checkpoint", () -> List.of(Checkpoint.create().epoch(3)),
             o -> ((Checkpoint) o).keys()),
         new Owner("SGD", () -> List.of(sgd()), o -> ((SGD) o).step()),
+        new Owner("LibTorchOptimizer", () -> List.of(libTorchSgd()),
+            o -> ((LibTorchOptimizer) o).step()),
         new Owner("OptimizerStateDict", () -> List.of(optimizerStateDict()),
             o -> ((OptimizerStateDict) o).toPython()),
         new Owner("ResNet", () -> List.of(ResNet.create("resnet18", CLASSES, NARROW)),
@@ -205,6 +208,12 @@ class OwnershipTest {
   private static SGD sgd() {
     try (Tensor param = torch.ones(3)) {
       return new SGD(List.of(ParamGroup.of(List.of(param))), SGD.options()); // its own reference
+    }
+  }
+
+  private static LibTorchOptimizer libTorchSgd() {
+    try (Tensor param = torch.ones(3)) {
+      return LibTorchOptimizer.sgd(List.of(ParamGroup.of(List.of(param))), SGD.options());
     }
   }
 
