@@ -163,6 +163,6 @@ public final class TensorMaterializer extends OwnedResource {
 
   @Override
   protected String resourceName() {
-    return "the checkpoint's tensors";
+    return "this TensorMaterializer";
   }
 }
