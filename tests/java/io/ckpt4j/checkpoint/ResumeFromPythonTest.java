@@ -10,7 +10,6 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +58,7 @@ class ResumeFromPythonTest {
       try (Checkpoint ckpt = Checkpoint.load(dir.resolve("ckpt.pt"), TrainingFixtures.LOAD)) {
         assertEquals(List.of("model", "optimizer", "lr_scheduler", "epoch", "args", "rng_state"),
             ckpt.keys());
-        StateDicts.load(run.net.module, ckpt.model(),
+        ckpt.model().loadInto(run.net.module,
             LoadStateDictOptions.defaults().fixModulePrefix(true));
         run.optimizer.loadStateDict(ckpt.optimizer());
         run.scheduler.loadStateDict(ckpt.lrScheduler());

@@ -10,7 +10,6 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,7 +62,7 @@ final class TrainingFixtures {
   static void loadInitialWeights(TrainingRun run) throws CheckpointException {
     try (LoadedCheckpoint ckpt = CheckpointLoader.load(root().resolve("init.pt"), LOAD);
         StateDict init = StateDict.from(ckpt)) {
-      StateDicts.load(run.net.module, init);
+      init.loadInto(run.net.module);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.ckpt4j.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
@@ -15,13 +17,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * What tests/python/make_resnet.py wrote into {@code <ckpt4j.testdata>/resnet}: per case the
  * state_dict file, its keys, a fixed input with Python's logits, and the torchvision init stats.
  */
-final class ResNetCases {
+public final class ResNetCases {
+  /** The bar: logits within 1e-4 of Python's (max abs diff). */
+  public static final double LOGITS_TOLERANCE = 1e-4;
   static final String DIR = "resnet";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -29,7 +35,7 @@ final class ResNetCases {
   record InitStd(double std, long numel) {}
 
   /** One entry of index.json. */
-  record Case(String name, String arch, long width, long numClasses, Path weights, Path keys,
+  public record Case(String name, String arch, long width, long numClasses, Path weights, Path keys,
       Path metadata, Path io, Path dataParallel, Map<String, InitStd> initStd,
       JsonNode dataParallelIncompatible) {
     @Override
@@ -59,7 +65,7 @@ final class ResNetCases {
       return strings(dataParallelIncompatible.get(which));
     }
 
-    ResNet build() {
+    public ResNet build() {
       return ResNet.create(arch, numClasses, width);
     }
   }
@@ -70,7 +76,7 @@ final class ResNetCases {
     return TestData.dir(DIR);
   }
 
-  static List<Case> all() {
+  public static List<Case> all() {
     JsonNode index = read(dir().resolve("index.json"));
     List<Case> out = new ArrayList<>();
     for (JsonNode c : index.get("cases")) {
@@ -87,22 +93,22 @@ final class ResNetCases {
     return out;
   }
 
-  static Case named(String name) {
+  public static Case named(String name) {
     return all().stream().filter(c -> c.name().equals(name)).findFirst()
         .orElseThrow(() -> new IllegalStateException("make_resnet.py wrote no case " + name));
   }
 
   /** The tensors of a case's io file ("input", "logits", ...), open until closed. */
-  static final class Io implements AutoCloseable {
+  public static final class Io implements AutoCloseable {
     private final LoadedCheckpoint file;
     private final Map<?, ?> root;
 
-    Io(Case c) throws CheckpointException {
+    public Io(Case c) throws CheckpointException {
       file = CheckpointLoader.load(c.io(), LoadOptions.defaults().mapLocation("cpu"));
       root = (Map<?, ?>) file.root();
     }
 
-    Tensor get(String name) throws CheckpointException {
+    public Tensor get(String name) throws CheckpointException {
       Object ref = root.get(name);
       if (!(ref instanceof TensorRef t)) {
         throw new IllegalStateException("no tensor '" + name + "' in " + file.path());
@@ -119,6 +125,21 @@ final class ResNetCases {
     @Override
     public void close() {
       file.close();
+    }
+  }
+
+  /** Max abs difference of two tensors of one shape (asserted). */
+  public static double maxAbsDiff(Tensor actual, Tensor expected) {
+    assertArrayEquals(expected.sizes().vec().get(), actual.sizes().vec().get(), "shape");
+    try (PointerScope scope = new PointerScope()) {
+      return actual.sub(expected).abs().max().item_double();
+    }
+  }
+
+  /** The model's logits for {@code input}, without autograd. */
+  public static Tensor logits(ResNet model, Tensor input) {
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      return model.forward(input);
     }
   }
 

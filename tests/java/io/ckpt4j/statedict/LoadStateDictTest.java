@@ -23,7 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * StateDicts.load against Python's load_state_dict on the same state_dicts: the same
+ * StateDict.loadInto against Python's load_state_dict on the same state_dicts: the same
  * missing_keys and unexpected_keys in the same order with strict=False, an error exactly where
  * Python raises with strict=True, and the same values loaded.
  */
@@ -50,13 +50,13 @@ class LoadStateDictTest {
       LoadStateDictOptions options = LoadStateDictOptions.defaults().strict(false);
       if (python.path("non_strict_raises").asBoolean()) {
         CheckpointException e = assertThrows(CheckpointException.class,
-            () -> StateDicts.load(module, sd, options));
+            () -> sd.loadInto(module, options));
         for (JsonNode key : python.get("size_mismatch_non_strict")) {
           assertTrue(e.getMessage().contains(key.asText()), e.getMessage());
         }
         return;
       }
-      IncompatibleKeys keys = StateDicts.load(module, sd, options);
+      IncompatibleKeys keys = sd.loadInto(module, options);
       assertEquals(strings(python.get("missing_keys")), keys.missingKeys(), name);
       assertEquals(strings(python.get("unexpected_keys")), keys.unexpectedKeys(), name);
       assertTrue(keys.shapeMismatches().isEmpty());
@@ -73,11 +73,11 @@ class LoadStateDictTest {
         StateDict before = StateDict.of(module)) {
       LoadStateDictOptions strict = LoadStateDictOptions.defaults();
       if (!python.get("strict_raises").asBoolean()) {
-        assertTrue(StateDicts.load(module, sd, strict).isEmpty());
+        assertTrue(sd.loadInto(module, strict).isEmpty());
         return;
       }
       String message = assertThrows(CheckpointException.class,
-          () -> StateDicts.load(module, sd, strict)).getMessage();
+          () -> sd.loadInto(module, strict)).getMessage();
       assertFalse(message.contains("\n"), message);
       List<String> problems = new ArrayList<>(strings(python.path("size_mismatch")));
       if (python.has("missing_keys")) {
@@ -105,7 +105,7 @@ class LoadStateDictTest {
     Module module = JavaNet.net();
     try (StateDict sd = stateDict(python.get("file").asText())) {
       String message = assertThrows(CheckpointException.class,
-          () -> StateDicts.load(module, sd, LoadStateDictOptions.defaults().strict(false)))
+          () -> sd.loadInto(module, LoadStateDictOptions.defaults().strict(false)))
           .getMessage();
       try (StateDict own = StateDict.of(module)) {
         for (String key : strings(python.get("size_mismatch"))) {
@@ -127,25 +127,25 @@ class LoadStateDictTest {
         StateDict plain = stateDict(plainFile)) {
       // Strict loading of module. keys into the plain model fails and says how to fix it.
       String message = assertThrows(CheckpointException.class,
-          () -> StateDicts.load(JavaNet.net(), dp, LoadStateDictOptions.defaults()))
+          () -> dp.loadInto(JavaNet.net(), LoadStateDictOptions.defaults()))
           .getMessage();
       assertTrue(message.contains("stripPrefix"), message);
 
       // 1. strip module.
       Module stripped = JavaNet.net();
       try (StateDict sd = dp.stripPrefix()) {
-        assertTrue(StateDicts.load(stripped, sd, LoadStateDictOptions.defaults()).isEmpty());
+        assertTrue(sd.loadInto(stripped, LoadStateDictOptions.defaults()).isEmpty());
       }
       assertModuleHolds(stripped, plain);
       // 1b. the same, done by the loader
       Module fixed = JavaNet.net();
-      assertTrue(StateDicts.load(fixed, dp,
+      assertTrue(dp.loadInto(fixed,
           LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty());
       assertModuleHolds(fixed, plain);
       // 2. wrap the model in a DataParallel-like wrapper at load
       Module inner = JavaNet.net();
       Module wrapper = JavaNet.wrapped(inner);
-      assertTrue(StateDicts.load(wrapper, dp, LoadStateDictOptions.defaults()).isEmpty());
+      assertTrue(dp.loadInto(wrapper, LoadStateDictOptions.defaults()).isEmpty());
       assertModuleHolds(inner, plain);
       try (StateDict wrapped = StateDict.of(wrapper)) {
         assertEquals(strings(prefixes.get("data_parallel").get("keys")),
@@ -153,7 +153,7 @@ class LoadStateDictTest {
       }
       // 3. the other way: plain keys into a wrapper
       Module inner2 = JavaNet.net();
-      assertTrue(StateDicts.load(JavaNet.wrapped(inner2), plain,
+      assertTrue(plain.loadInto(JavaNet.wrapped(inner2),
           LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty());
       assertModuleHolds(inner2, plain);
     }
@@ -166,7 +166,7 @@ class LoadStateDictTest {
       for (String which : List.of("compiled", "data_parallel_compiled")) {
         Module module = JavaNet.net();
         try (StateDict sd = stateDict(prefixes.get(which).get("file").asText())) {
-          assertTrue(StateDicts.load(module, sd,
+          assertTrue(sd.loadInto(module,
               LoadStateDictOptions.defaults().fixModulePrefix(true)).isEmpty(), which);
         }
         assertModuleHolds(module, plain);

@@ -51,7 +51,7 @@ class ModuleStateDictTest {
   void pythonsStateDictLoadsStrictlyBitForBit() throws Exception {
     Module module = JavaNet.net();
     try (StateDict python = StateDictFixtures.stateDict(NET)) {
-      IncompatibleKeys keys = StateDicts.load(module, python, LoadStateDictOptions.defaults());
+      IncompatibleKeys keys = python.loadInto(module, LoadStateDictOptions.defaults());
       assertTrue(keys.isEmpty(), keys::toString);
       try (StateDict loaded = StateDict.of(module)) {
         assertStateDictsEqual(python, loaded, "after load_state_dict");
@@ -64,7 +64,7 @@ class ModuleStateDictTest {
     Module module = JavaNet.net();
     try (StateDict before = StateDict.of(module);
         StateDict python = StateDictFixtures.stateDict(NET)) {
-      StateDicts.load(module, python, LoadStateDictOptions.defaults());
+      python.loadInto(module, LoadStateDictOptions.defaults());
       try (StateDict after = StateDict.of(module)) {
         for (String key : before.keys()) {
           assertEquals(before.get(key).data_ptr().address(), after.get(key).data_ptr().address(),
@@ -82,7 +82,7 @@ class ModuleStateDictTest {
     Module module = JavaNet.net();
     try (StateDict python = StateDictFixtures.stateDict(assign.get("file").asText())) {
       IncompatibleKeys keys =
-          StateDicts.load(module, python, LoadStateDictOptions.defaults().assign(true));
+          python.loadInto(module, LoadStateDictOptions.defaults().assign(true));
       assertTrue(keys.isEmpty(), keys::toString);
       try (ModuleTree tree = ModuleTree.of(module)) {
         assertAssigned(tree, python, assign);
@@ -103,7 +103,7 @@ class ModuleStateDictTest {
     }
     try (StateDict python = StateDictFixtures.stateDict(NET);
         StateDict onCuda = python.to("cuda:0")) {
-      assertTrue(StateDicts.load(module, python).isEmpty());
+      assertTrue(python.loadInto(module).isEmpty());
       try (StateDict loaded = StateDict.of(module); StateDict back = loaded.to("cpu")) {
         for (String key : loaded.keys()) assertTrue(loaded.get(key).is_cuda(), key);
         assertStateDictsEqual(python, back, "loaded on cuda:0");
@@ -112,7 +112,7 @@ class ModuleStateDictTest {
       try (Device cuda = new Device("cuda:0")) {
         assigned.to(cuda, false);
       }
-      assertTrue(StateDicts.load(assigned, onCuda,
+      assertTrue(onCuda.loadInto(assigned,
           LoadStateDictOptions.defaults().assign(true)).isEmpty());
       try (StateDict loaded = StateDict.of(assigned); StateDict back = loaded.to("cpu")) {
         assertStateDictsEqual(python, back, "assigned on cuda:0");

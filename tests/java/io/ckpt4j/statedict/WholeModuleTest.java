@@ -78,13 +78,13 @@ class WholeModuleTest {
     Module plain = JavaNet.net();
     try (LoadedCheckpoint ckpt = loadInert("whole_net.pt");
         StateDict sd = StateDict.fromWholeModule(ckpt)) {
-      assertTrue(StateDicts.load(plain, sd, LoadStateDictOptions.defaults()).isEmpty());
+      assertTrue(sd.loadInto(plain, LoadStateDictOptions.defaults()).isEmpty());
     }
     Module wrapper = JavaNet.wrapped(JavaNet.net());
     try (LoadedCheckpoint ckpt = loadInert("whole_data_parallel.pt");
         StateDict sd = StateDict.fromWholeModule(ckpt);
         StateDict expected = StateDict.of(plain)) {
-      assertTrue(StateDicts.load(wrapper, sd, LoadStateDictOptions.defaults()).isEmpty());
+      assertTrue(sd.loadInto(wrapper, LoadStateDictOptions.defaults()).isEmpty());
       try (StateDict loaded = StateDict.of(wrapper); StateDict stripped = loaded.stripPrefix()) {
         assertStateDictsEqual(expected, stripped, "DataParallel whole model");
       }

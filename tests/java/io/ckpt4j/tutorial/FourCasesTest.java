@@ -16,7 +16,6 @@ import io.ckpt4j.parallel.DataParallel;
 import io.ckpt4j.parallel.DataParallelOptions;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -143,7 +142,7 @@ class FourCasesTest {
     for (StateDict sd : List.of(weights("weights_single.pt"), wholeModel("whole_single.pt"))) {
       try (sd; ResNet model = freshModel(oneDevice())) {
         assertEquals(manifestKeys("single_keys"), keys(sd));
-        StateDicts.load(model.module(), sd);
+        sd.loadInto(model.module());
         assertSingleForward(model, "single -> single");
       }
     }
@@ -153,9 +152,10 @@ class FourCasesTest {
   void singleToMulti() throws CheckpointException {
     for (StateDict sd : List.of(weights("weights_single.pt"), wholeModel("whole_single.pt"))) {
       try (sd; ResNet model = freshModel(manyDevices().get(0))) {
-        StateDicts.load(model.module(), sd);
-        try (DataParallel<ResNet> dp = wrap(model, manyDevices())) {
-          assertEquals(manifestKeys("multi_keys"), keys(StateDict.of(dp)));
+        sd.loadInto(model.module());
+        try (DataParallel<ResNet> dp = wrap(model, manyDevices());
+            StateDict wrapped = StateDict.of(dp)) {
+          assertEquals(manifestKeys("multi_keys"), keys(wrapped));
           assertParallelForward(dp, "single -> multi");
         }
       }
@@ -168,7 +168,7 @@ class FourCasesTest {
   void multiToSingleSavedAsModuleStateDict() throws CheckpointException {
     // Remedy 1: the saver wrote model.module.state_dict().
     try (StateDict sd = weights("weights_multi_module.pt"); ResNet model = freshModel(oneDevice())) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       assertSingleForward(model, "multi -> single, module.state_dict()");
     }
   }
@@ -179,7 +179,7 @@ class FourCasesTest {
     for (StateDict sd : List.of(weights("weights_multi.pt"), wholeModel("whole_multi.pt"))) {
       try (sd; ResNet model = freshModel(oneDevice());
           DataParallel<ResNet> dp = wrap(model, List.of(oneDevice()))) {
-        StateDicts.load(dp, sd);
+        sd.loadInto(dp);
         assertSingleForward(dp.module(), "multi -> single, wrapped at load");
       }
     }
@@ -194,9 +194,9 @@ class FourCasesTest {
           ResNet a = freshModel(oneDevice()); ResNet b = freshModel(oneDevice());
           ResNet c = freshModel(oneDevice())) {
         assertEquals(manifestKeys("single_keys"), keys(stripped));
-        StateDicts.load(a.module(), stripped);
-        StateDicts.load(b.module(), replaced);
-        StateDicts.load(c.module(), sd, LoadStateDictOptions.defaults().fixModulePrefix(true));
+        stripped.loadInto(a.module());
+        replaced.loadInto(b.module());
+        sd.loadInto(c.module(), LoadStateDictOptions.defaults().fixModulePrefix(true));
         assertSingleForward(a, "multi -> single, prefix stripped");
         assertSingleForward(b, "multi -> single, prefix replaced");
         assertSingleForward(c, "multi -> single, fixModulePrefix");
@@ -208,7 +208,7 @@ class FourCasesTest {
   void multiWithoutARemedyIsOneClearError() throws CheckpointException {
     try (StateDict sd = weights("weights_multi.pt"); ResNet model = freshModel(oneDevice())) {
       CheckpointException e = assertThrows(CheckpointException.class,
-          () -> StateDicts.load(model.module(), sd));
+          () -> sd.loadInto(model.module()));
       assertTrue(e.getMessage().contains("module."), e.getMessage());
       assertTrue(!e.getMessage().contains("\n"), e.getMessage());
     }
@@ -221,7 +221,7 @@ class FourCasesTest {
   void javaSavesEachWayAndRunsTheCli() throws Exception {
     Path out = java.nio.file.Files.createDirectories(TestData.root().resolve("four-cases-java"));
     try (StateDict sd = weights("weights_single.pt"); ResNet model = freshModel(oneDevice())) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       try (DataParallel<ResNet> dp = wrap(model, manyDevices())) {
         // model.state_dict(), DataParallel(model).state_dict() and model.module.state_dict()
         save(out.resolve("java_single.pt"), StateDict.of(model.module()));
@@ -262,7 +262,7 @@ class FourCasesTest {
     for (StateDict sd : List.of(weights("weights_multi.pt"), wholeModel("whole_multi.pt"))) {
       try (sd; ResNet model = freshModel(manyDevices().get(0));
           DataParallel<ResNet> dp = wrap(model, manyDevices())) {
-        StateDicts.load(dp, sd);
+        sd.loadInto(dp);
         assertParallelForward(dp, "multi -> multi");
       }
     }

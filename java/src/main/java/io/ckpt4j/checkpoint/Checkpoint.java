@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -35,7 +36,7 @@ import org.bytedeco.pytorch.Tensor;
  * LoadOptions options = LoadOptions.defaults().mapLocation("cpu")
  *     .allowGlobals("argparse.Namespace");
  * try (Checkpoint ckpt = Checkpoint.load(path, options)) {
- *   StateDicts.load(module, ckpt.model(), LoadStateDictOptions.defaults().fixModulePrefix(true));
+ *   ckpt.model().loadInto(module, LoadStateDictOptions.defaults().fixModulePrefix(true));
  *   optimizer.loadStateDict(ckpt.optimizer());      // io.ckpt4j.checkpoint.optim
  *   scheduler.loadStateDict(ckpt.lrScheduler());    // io.ckpt4j.checkpoint.sched
  *   long startEpoch = ckpt.epoch() + 1;
@@ -59,7 +60,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Owns its tensors: the setters take over what they are given (a value replaced is closed),
  * {@link #close()} releases everything; twice is harmless. Not thread-safe.
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint extends OwnedResource {
   public static final String MODEL = "model";
   public static final String OPTIMIZER = "optimizer";
   public static final String LR_SCHEDULER = "lr_scheduler";
@@ -82,7 +83,6 @@ public final class Checkpoint implements AutoCloseable {
   /** Tensors of the other entries (extras), owned here. */
   private final List<Tensor> owned = new ArrayList<>();
   private boolean argsWasNamespace;
-  private boolean closed;
 
   private Checkpoint() {}
 
@@ -172,17 +172,20 @@ public final class Checkpoint implements AutoCloseable {
 
   /** {@code ckpt["model"]}: the model's state_dict, or null when there is none. */
   public StateDict model() {
+    ensureOpen();
     return entries.get(MODEL) instanceof StateDict sd ? sd : null;
   }
 
   /** {@code ckpt["optimizer"]}, or null. */
   public OptimizerStateDict optimizer() {
+    ensureOpen();
     return entries.get(OPTIMIZER) instanceof OptimizerStateDict o ? o : null;
   }
 
   /** {@code ckpt["lr_scheduler"]}: the scheduler's state_dict as Python values, or null. */
   @SuppressWarnings("unchecked")
   public Map<String, Object> lrScheduler() {
+    ensureOpen();
     return entries.get(LR_SCHEDULER) instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
   }
 
@@ -192,12 +195,14 @@ public final class Checkpoint implements AutoCloseable {
    * @throws CheckpointException when there is none or it is not an int
    */
   public long epoch() throws CheckpointException {
+    ensureOpen();
     return PyValues.toLong(PyValues.require(entries, EPOCH, "the checkpoint"), "'epoch'");
   }
 
   /** {@code ckpt["args"]} as a map of its attributes (a Namespace's too), or null. */
   @SuppressWarnings("unchecked")
   public Map<String, Object> args() {
+    ensureOpen();
     return entries.get(ARGS) instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
   }
 
@@ -211,11 +216,13 @@ public final class Checkpoint implements AutoCloseable {
    * the others (e.g. {@code get("rng_state")}, a uint8 tensor); null when absent.
    */
   public Object get(String key) {
+    ensureOpen();
     return entries.get(key);
   }
 
   /** The entry names, in order (read-only). */
   public List<String> keys() {
+    ensureOpen();
     return Collections.unmodifiableList(new ArrayList<>(entries.keySet()));
   }
 
@@ -299,15 +306,9 @@ public final class Checkpoint implements AutoCloseable {
     if (value instanceof OptimizerStateDict o) o.close();
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the checkpoint is closed");
-  }
-
-  /** Releases every tensor this checkpoint owns; a second close does nothing. */
+  /** Releases every tensor this checkpoint owns (once: see {@link OwnedResource}). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (Object v : entries.values()) closeTyped(v);
     for (Tensor t : owned) t.close();
     owned.clear();
@@ -315,7 +316,12 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   @Override
+  protected String resourceName() {
+    return "the checkpoint";
+  }
+
+  @Override
   public String toString() {
-    return "Checkpoint" + entries.keySet() + (closed ? " (closed)" : "");
+    return "Checkpoint" + entries.keySet() + (isClosed() ? " (closed)" : "");
   }
 }

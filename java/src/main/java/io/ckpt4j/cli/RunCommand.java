@@ -115,7 +115,7 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private Tensor runResNet(Tensor x, String target) throws CheckpointException {
-    try (ResNet resnet = ResNet.load(model.weights.arch, model.weights.file, target)) {
+    try (ResNet resnet = ResNetWeights.load(model.weights.arch, model.weights.file, target)) {
       resnet.eval();
       if (!dataParallel) return resnet.forward(x);
       try (DataParallel<ResNet> dp = DataParallel.of(resnet,

@@ -7,7 +7,6 @@ import io.ckpt4j.checkpoint.optim.SGD;
 import io.ckpt4j.checkpoint.sched.StepLR;
 import io.ckpt4j.models.ResNet;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -63,7 +62,7 @@ final class TrainingDemo {
       try (Checkpoint ckpt = Checkpoint.load(file); ResNet model = ResNet.create(arch, classes,
           width); Optimizer optimizer = new SGD(model.module().parameters(), SGD.options().lr(0.1)
               .momentum(0.9))) {
-        StateDicts.load(model.module(), ckpt.model());
+        ckpt.model().loadInto(model.module());
         optimizer.loadStateDict(ckpt.optimizer());
         StepLR scheduler = new StepLR(optimizer, 1, 0.5);
         scheduler.loadStateDict(ckpt.lrScheduler());

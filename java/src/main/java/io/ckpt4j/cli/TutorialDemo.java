@@ -11,7 +11,6 @@ import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.save.TorchSaver;
 import io.ckpt4j.statedict.LoadStateDictOptions;
 import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import io.ckpt4j.value.TensorRef;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -72,12 +71,12 @@ final class TutorialDemo {
   private void stateDictAndWholeModel() throws CheckpointException {
     step("a) Save/load state_dict: model.load_state_dict(torch.load(PATH))");
     try (StateDict sd = weights("weights_single.pt"); ResNet model = model(one)) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       check(model, "     %d keys loaded strictly", sd.size());
     }
     step("b) Save/load the entire model (torch.save(model)): read as inert objects, nothing runs");
     try (StateDict sd = wholeModel("whole_single.pt"); ResNet model = model(one)) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       check(model, "     the pickled reference_resnet.ResNet gives the same %d keys", sd.size());
     }
   }
@@ -85,45 +84,45 @@ final class TutorialDemo {
   private void fourCases() throws CheckpointException {
     step("c) Saved on one device, loaded on one");
     try (StateDict sd = weights("weights_single.pt"); ResNet model = model(one)) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       check(model, "     plain load");
     }
     step("d) Saved on one device, loaded on many: wrap in DataParallel after loading");
     try (StateDict sd = weights("weights_single.pt"); ResNet model = model(many.get(0))) {
-      StateDicts.load(model.module(), sd);
-      try (DataParallel<ResNet> dp = wrap(model, many)) {
+      sd.loadInto(model.module());
+      try (DataParallel<ResNet> dp = wrap(model, many); StateDict wrapped = StateDict.of(dp)) {
         check(dp, "     the batch is split over %s; its state_dict keys now read '%s'", many,
-            StateDict.of(dp).keys().iterator().next());
+            wrapped.keys().iterator().next());
       }
     }
     step("e) Saved on many devices (keys start with 'module.'), loaded on one");
     try (StateDict sd = weights("weights_multi.pt"); ResNet model = model(one)) {
       try {
-        StateDicts.load(model.module(), sd);
+        sd.loadInto(model.module());
       } catch (CheckpointException e) {
         out.println("     without a remedy: " + e.getMessage());
       }
     }
     try (StateDict sd = weights("weights_multi_module.pt"); ResNet model = model(one)) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       check(model, "     remedy 1, the saver wrote model.module.state_dict()");
     }
     try (StateDict sd = weights("weights_multi.pt"); ResNet model = model(one);
         DataParallel<ResNet> dp = wrap(model, List.of(one))) {
-      StateDicts.load(dp, sd);
+      sd.loadInto(dp);
       check(dp.module(), "     remedy 2, wrap in DataParallel to load, then use .module()");
     }
     try (StateDict sd = weights("weights_multi.pt"); StateDict stripped = sd.stripPrefix("module.");
         ResNet model = model(one); ResNet fixed = model(one)) {
-      StateDicts.load(model.module(), stripped);
+      stripped.loadInto(model.module());
       check(model, "     remedy 3, strip 'module.' from every key");
-      StateDicts.load(fixed.module(), sd, LoadStateDictOptions.defaults().fixModulePrefix(true));
+      sd.loadInto(fixed.module(), LoadStateDictOptions.defaults().fixModulePrefix(true));
       check(fixed, "     (or let the loader do it: fixModulePrefix(true))");
     }
     step("f) Saved on many devices, loaded on many");
     try (StateDict sd = wholeModel("whole_multi.pt"); ResNet model = model(many.get(0));
         DataParallel<ResNet> dp = wrap(model, many)) {
-      StateDicts.load(dp, sd);
+      sd.loadInto(dp);
       check(dp, "     torch.save(nn.DataParallel(model)) into DataParallel over %s", many);
     }
   }
@@ -133,13 +132,13 @@ final class TutorialDemo {
     Path saved = dir.resolve("saved_by_java.pt");
     try (StateDict sd = weights("weights_multi.pt"); ResNet model = model(one);
         DataParallel<ResNet> dp = wrap(model, List.of(one))) {
-      StateDicts.load(dp, sd);
+      sd.loadInto(dp);
       try (StateDict plain = StateDict.of(dp.module().module())) {
         TorchSaver.save(saved, plain.toPython(), SaveOptions.defaults().mapLocation("cpu"));
       }
     }
     try (StateDict sd = weights(saved.getFileName().toString()); ResNet model = model(one)) {
-      StateDicts.load(model.module(), sd);
+      sd.loadInto(model.module());
       check(model, "     wrote %s (zip, 64-byte aligned, weights_only-safe); loads back", saved
           .getFileName());
     }

@@ -1,5 +1,6 @@
 package io.ckpt4j.fs;
 
+import io.ckpt4j.OwnedResource;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * while the CPU copies and the final fsync finds little left to do. Flush errors are left to that
  * final fsync, which reports them.
  */
-final class WriteBack implements AutoCloseable {
+final class WriteBack extends OwnedResource {
   /**
    * How often the written part is flushed: often enough that a 250 MB save overlaps its flush with
    * its writes; a save shorter than this never flushes early.
@@ -52,7 +53,7 @@ final class WriteBack implements AutoCloseable {
 
   /** Stops the flushing (waits for a flush in progress) and closes its channel. */
   @Override
-  public void close() {
+  protected void releaseResources() {
     done.countDown();
     boolean interrupted = false;
     while (true) {

@@ -156,7 +156,7 @@ final class ArchiveCheck {
     return s.append(']').toString();
   }
 
-  /** Python's name of the tensor's dtype (compared by value: see ScriptValues#kind). */
+  /** Python's name of the tensor's dtype (compared by value: see ScriptArguments#kind). */
   private static String dtype(Tensor t) {
     int value = t.scalar_type().value;
     for (DType d : DType.values()) {

@@ -40,10 +40,10 @@ final class JitModules {
 
   private static void collect(JitModule module, String prefix, Map<String, Tensor> out) {
     for (Map.Entry<String, Tensor> p : parameters(module).entrySet()) {
-      out.put(prefix + p.getKey(), ScriptValues.keep(p.getValue().detach()));
+      out.put(prefix + p.getKey(), ScriptResults.keep(p.getValue().detach()));
     }
     for (Map.Entry<String, Tensor> b : buffers(module).entrySet()) {
-      out.put(prefix + b.getKey(), ScriptValues.keep(b.getValue().detach()));
+      out.put(prefix + b.getKey(), ScriptResults.keep(b.getValue().detach()));
     }
     for (Map.Entry<String, JitModule> c : children(module).entrySet()) {
       collect(c.getValue(), prefix + c.getKey() + ".", out);
@@ -105,7 +105,7 @@ final class JitModules {
    * such as {@code to} or {@code save}, through its Java object) and closes them.
    */
   static Module parameterView(JitModule module, List<Module> made) {
-    Module view = ScriptValues.keep(new Module(string(module.type().str())));
+    Module view = ScriptResults.keep(new Module(string(module.type().str())));
     made.add(view);
     for (Map.Entry<String, Tensor> p : parameters(module).entrySet()) {
       Tensor t = p.getValue();

@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.tensor.Devices;
@@ -47,16 +48,15 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>Not thread-safe: use one instance per thread, or synchronize.
  */
-public final class ScriptModel implements TorchModel, AutoCloseable {
+public final class ScriptModel extends OwnedResource implements TorchModel {
   private static final String FORWARD = "forward";
 
   private final JitModule module;
   private final Path source;
-  private final ScriptValues values = new ScriptValues();
+  private final ScriptArguments arguments = new ScriptArguments();
   private String device;
   /** The parameter view's modules, root first (see {@link JitModules#parameterView}). */
   private final List<Module> viewModules = new ArrayList<>();
-  private boolean closed;
 
   ScriptModel(JitModule module, Path source, String device) {
     this.module = module;
@@ -77,7 +77,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
   /** The names of the root module's methods ({@code forward}, and any {@code @torch.jit.export}). */
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   public List<String> methodNames() {
-    requireOpen();
+    ensureOpen();
     try (PointerScope scope = new PointerScope()) {
       return JitModules.methodNames(module);
     }
@@ -130,7 +130,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
   /** {@code model.NAME(*args)}: runs any method of the root module. */
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   public Object runMethod(String name, List<?> args) throws CheckpointException {
-    requireOpen();
+    ensureOpen();
     String where = where(name);
     try (PointerScope scope = new PointerScope()) {
       Method method = method(name);
@@ -144,11 +144,11 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
       for (int i = 0; i < args.size(); i++) {
         Argument a = declared.getPointer(i + 1);
         String parameter = a.name().getString(StandardCharsets.UTF_8);
-        stack.push_back(values.toIValue(args.get(i), a.type().get(),
+        stack.push_back(arguments.toIValue(args.get(i), a.type().get(),
             "argument " + parameter + " of " + where));
       }
       IValue result = method.apply(stack);
-      return ScriptValues.toJava(result, "the result of " + where);
+      return ScriptResults.toJava(result, "the result of " + where);
     } catch (RuntimeException e) {
       throw LibTorchErrors.wrap(where + " failed", e);
     }
@@ -161,7 +161,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
    */
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   public Map<String, Tensor> stateDict() {
-    requireOpen();
+    ensureOpen();
     try (PointerScope scope = new PointerScope()) {
       return new LinkedHashMap<>(JitModules.stateDict(module));
     }
@@ -169,7 +169,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
 
   /** {@code model.to(device)}: moves every parameter and buffer ("cpu", "cuda", "cuda:N"). */
   public ScriptModel to(String target) throws CheckpointException {
-    requireOpen();
+    ensureOpen();
     String canonical = Devices.check(target, "moving " + source, "use device \"cpu\"");
     try (Device d = new Device(canonical)) {
       module.to(d);
@@ -192,14 +192,14 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
 
   /** {@code model.train(mode)}: sets {@code training} on the module and every submodule. */
   public ScriptModel train(boolean mode) {
-    requireOpen();
+    ensureOpen();
     module.train(mode);
     return this;
   }
 
   /** {@code model.training}. */
   public boolean isTraining() {
-    requireOpen();
+    ensureOpen();
     return module.is_training();
   }
 
@@ -208,7 +208,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
    * (on their current devices), atomically; Python's {@code torch.jit.load} reads it.
    */
   public void save(Path file) throws CheckpointException {
-    requireOpen();
+    ensureOpen();
     AtomicFile.write(file, true, temp -> {
       try {
         module.save(temp.toString());
@@ -228,7 +228,7 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
   @SuppressWarnings("try") // the scope frees what LibTorch calls allocate
   @Override
   public Module module() {
-    requireOpen();
+    ensureOpen();
     if (viewModules.isEmpty()) {
       try (PointerScope scope = new PointerScope()) {
         JitModules.parameterView(module, viewModules);
@@ -239,15 +239,13 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
 
   /** The LibTorch module itself, for what this class does not wrap; owned by this model. */
   public JitModule jitModule() {
-    requireOpen();
+    ensureOpen();
     return module;
   }
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
-    values.close();
+  protected void releaseResources() {
+    arguments.close();
     for (int i = viewModules.size() - 1; i >= 0; i--) viewModules.get(i).close();
     viewModules.clear();
     module.close();
@@ -275,8 +273,9 @@ public final class ScriptModel implements TorchModel, AutoCloseable {
     return "method " + method + " of TorchScript model " + source;
   }
 
-  private void requireOpen() {
-    if (closed) throw new IllegalStateException("ScriptModel of " + source + " is closed");
+  @Override
+  protected String resourceName() {
+    return "ScriptModel of " + source;
   }
 
   private static String kind(Object value) {

@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.tensor.TensorMaterializer;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
@@ -19,9 +20,11 @@ import org.bytedeco.pytorch.Tensor;
  * behind those leaves.
  *
  * <p>Owns the native tensors it hands out: {@link #close()} releases them (take your own
- * reference with {@code new Tensor(t)} to keep one longer). Closing twice is harmless.
+ * reference with {@code new Tensor(t)} to keep one longer). Closing twice is harmless; asking for
+ * a tensor after close throws {@link IllegalStateException} (see {@link OwnedResource}), while
+ * the object tree, which holds no native memory, stays readable.
  */
-public final class LoadedCheckpoint implements AutoCloseable {
+public final class LoadedCheckpoint extends OwnedResource {
   private final Path path;
   private final Format format;
   private final Object root;
@@ -60,6 +63,7 @@ public final class LoadedCheckpoint implements AutoCloseable {
 
   /** The LibTorch tensor behind {@code ref}, on its {@code map_location} device. */
   public Tensor tensor(TensorRef ref) throws CheckpointException {
+    ensureOpen();
     return materializer.tensor(ref);
   }
 
@@ -112,12 +116,18 @@ public final class LoadedCheckpoint implements AutoCloseable {
 
   /** Reads every storage now and builds every tensor over them (eager load, torch.load's). */
   void preloadAll() throws CheckpointException {
+    ensureOpen();
     materializer.preloadAll();
     materializer.tensors(tensorRefs);
   }
 
   @Override
-  public void close() {
+  protected void releaseResources() {
     materializer.close();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the checkpoint " + path;
   }
 }

@@ -1,5 +1,6 @@
 package io.ckpt4j.models;
 
+import io.ckpt4j.OwnedResource;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import org.bytedeco.javacpp.Pointer;
@@ -11,17 +12,18 @@ import org.bytedeco.javacpp.Pointer;
  * tree once nothing else (a wrapper that registered it) refers to it. A second close does
  * nothing.
  */
-final class NativeHandles implements AutoCloseable {
+final class NativeHandles extends OwnedResource {
   private final Deque<Pointer> handles = new ArrayDeque<>();
 
   /** Takes over {@code handle}: the reference it holds is released by {@link #close()}. */
   <P extends Pointer> P own(P handle) {
+    ensureOpen();
     handles.push(handle);
     return handle;
   }
 
   @Override
-  public void close() {
+  protected void releaseResources() {
     while (!handles.isEmpty()) handles.pop().close();
   }
 }

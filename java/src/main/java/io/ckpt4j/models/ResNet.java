@@ -1,15 +1,9 @@
 package io.ckpt4j.models;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.load.CheckpointLoader;
-import io.ckpt4j.load.LoadOptions;
-import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nn.TorchModel;
-import io.ckpt4j.statedict.LoadStateDictOptions;
-import io.ckpt4j.statedict.StateDict;
-import io.ckpt4j.statedict.StateDicts;
 import io.ckpt4j.tensor.Devices;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,7 +27,10 @@ import org.bytedeco.pytorch.global.torch;
  * ({@code torch.save(model.state_dict(), PATH)}) load strictly and compute the same logits.
  *
  * <pre>{@code
- * try (ResNet model = ResNet.load("resnet50", Path.of("resnet50.pth"), "cpu")) {
+ * try (ResNet model = ResNet.create("resnet50", 1000);
+ *     LoadedCheckpoint file = CheckpointLoader.load(Path.of("resnet50.pth"), cpu);
+ *     StateDict weights = StateDict.from(file)) {
+ *   weights.loadInto(model.module());
  *   model.eval();
  *   try (NoGradGuard noGrad = new NoGradGuard(); Tensor logits = model.forward(images)) { ... }
  * }
@@ -47,7 +44,7 @@ import org.bytedeco.pytorch.global.torch;
  * <p>The model owns its LibTorch modules; {@link #close()} releases them (a second close does
  * nothing). {@link #forward} frees every intermediate tensor before it returns. Not thread-safe.
  */
-public final class ResNet implements TorchModel, AutoCloseable {
+public final class ResNet extends OwnedResource implements TorchModel {
   /** torchvision's stem width: conv1's output channels and layer1's planes. */
   public static final long FULL_WIDTH = 64;
   /** torchvision's default {@code num_classes} (ImageNet). */
@@ -67,8 +64,6 @@ public final class ResNet implements TorchModel, AutoCloseable {
   /** Stage i (0-based) has {@code width << i} planes; every stage after the first strides. */
   private static final int STAGES = 4;
   private static final long STAGE_STRIDE = 2;
-  private static final String STATE_DICT_FC_WEIGHT = "fc.weight";
-  private static final String STATE_DICT_CONV1_WEIGHT = "conv1.weight";
 
   private final ResNetArch arch;
   private final long numClasses;
@@ -79,7 +74,6 @@ public final class ResNet implements TorchModel, AutoCloseable {
   private final BatchNorm2dImpl bn1;
   private final List<ResidualBlock> blocks;
   private final LinearImpl fc;
-  private boolean closed;
 
   private ResNet(ResNetArch arch, long numClasses, long width) {
     this.arch = arch;
@@ -109,7 +103,7 @@ public final class ResNet implements TorchModel, AutoCloseable {
       blocks = Collections.unmodifiableList(all);
       fc = child(module, "fc", Layers.linear(inplanes, numClasses));
     } catch (RuntimeException e) {
-      handles.close();
+      close(); // releases the handles taken so far
       throw e;
     }
   }
@@ -178,63 +172,6 @@ public final class ResNet implements TorchModel, AutoCloseable {
           + FULL_WIDTH + "), got " + width);
     }
     return new ResNet(arch, numClasses, width);
-  }
-
-  /**
-   * Builds {@code arch} on {@code device} and loads the weights file {@code weights} into it,
-   * strictly: {@code torch.load(weights, map_location=device)} (the state_dict at the root, or
-   * inside a training checkpoint under {@code model}, {@code state_dict}, ..., or the state_dict
-   * of a whole pickled model, read as inert objects without running anything), then
-   * {@code model.load_state_dict(state_dict)}. Weights saved from a wrapper load too: the
-   * {@code module.} prefix of DataParallel / DistributedDataParallel and the {@code _orig_mod.}
-   * prefix of torch.compile are stripped. {@code num_classes} and the width
-   * are read from the file ({@code fc.weight}, {@code conv1.weight}); every other key and shape
-   * must be torchvision's. The model comes back in training mode, as in Python: call
-   * {@link #eval()} for inference.
-   *
-   * @param arch "resnet18" .. "resnet152"
-   * @param device "cpu", "cuda" or "cuda:N": the map_location, and where the model lives
-   * @throws CheckpointException when the file cannot be read, the device does not exist, or the
-   *     state_dict does not match (one message listing every missing and unexpected key and
-   *     every shape mismatch)
-   */
-  public static ResNet load(String arch, Path weights, String device) throws CheckpointException {
-    ResNetArch architecture;
-    try {
-      architecture = ResNetArch.of(arch);
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException(e.getMessage(), e);
-    }
-    // Whole pickled models (torch.save(model)) come back as inert objects: nothing runs.
-    LoadOptions options = LoadOptions.defaults().mapLocation(device).inertObjects(true);
-    try (LoadedCheckpoint checkpoint = CheckpointLoader.load(weights, options);
-        StateDict stateDict = StateDict.extract(checkpoint)) {
-      long classes = rows(stateDict, STATE_DICT_FC_WEIGHT, IMAGENET_CLASSES);
-      long stemWidth = rows(stateDict, STATE_DICT_CONV1_WEIGHT, FULL_WIDTH);
-      ResNet model = create(architecture, classes, stemWidth);
-      try {
-        model.to(device);
-        StateDicts.load(model.module(), stateDict,
-            LoadStateDictOptions.defaults().fixModulePrefix(true));
-        return model;
-      } catch (CheckpointException | RuntimeException e) {
-        model.close();
-        throw e;
-      }
-    }
-  }
-
-  /**
-   * The first dimension of {@code key} (with or without a wrapper's {@code module.} prefix), or
-   * {@code fallback} when the state_dict has no such 2-d-or-more tensor (strict loading then
-   * reports the key) or the size is not a sane int.
-   */
-  private static long rows(StateDict stateDict, String key, long fallback) {
-    String prefix = String.join("", stateDict.detectPrefixes());
-    Tensor tensor = stateDict.get(prefix + key);
-    if (tensor == null || tensor.dim() < 2) return fallback;
-    long size = tensor.size(0);
-    return size >= 1 && size <= Integer.MAX_VALUE ? size : fallback;
   }
 
   // --------------------------------------------------------------------------------------------
@@ -323,14 +260,13 @@ public final class ResNet implements TorchModel, AutoCloseable {
 
   /** Releases the model's modules (and their tensors, unless a wrapper still holds them). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     handles.close();
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException(arch.pythonName() + " model is closed");
+  @Override
+  protected String resourceName() {
+    return arch.pythonName() + " model";
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
@@ -57,7 +58,10 @@ import org.bytedeco.pytorch.Tensor;
  * the next forward (the next forward repoints a {@link TorchModel}'s replicas at new copies).
  *
  * <p>The wrapped model is not owned: {@link #close()} releases the replicas and this wrapper, not
- * the model. One forward runs at a time. Outputs must be tensors.
+ * the model, once (a second close is harmless; a forward after close throws
+ * {@link IllegalStateException}, as every {@link OwnedResource} does — this class is a LibTorch
+ * {@link Module} and so holds its ownership in a member instead of extending it). One forward
+ * runs at a time. Outputs must be tensors.
  *
  * @param <M> the wrapped model's type: a {@link TorchModel}, a {@link ScriptModel} or a
  *     {@link JitModule}
@@ -74,7 +78,7 @@ public final class DataParallel<M> extends Module {
   private final List<String> deviceIds;
   private final String outputDevice;
   private final long dim;
-  private boolean closed;
+  private final Lifetime lifetime = new Lifetime();
 
   private DataParallel(M module, JitModule script, ReplicaRunner runner, List<String> deviceIds,
       String outputDevice, long dim) {
@@ -110,13 +114,8 @@ public final class DataParallel<M> extends Module {
       DataParallelOptions options) throws CheckpointException {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(factory, "factory");
-    Objects.requireNonNull(options, "options");
-    List<String> devices = resolveDevices(options);
-    String output = resolveOutput(options, devices);
-    DataParallel<M> dp = new DataParallel<>(model, null, new ModelReplicas<>(model, factory),
-        devices, output, options.dim());
-    dp.register_module(MODULE_NAME, model.module());
-    return dp;
+    return wrap(model, null, () -> new ModelReplicas<>(model, factory), options,
+        dp -> dp.register_module(MODULE_NAME, model.module()));
   }
 
   /** {@code nn.DataParallel(script_module)} on every visible CUDA device (or the CPU). */
@@ -137,17 +136,12 @@ public final class DataParallel<M> extends Module {
   public static DataParallel<JitModule> ofScript(JitModule module, DataParallelOptions options)
       throws CheckpointException {
     Objects.requireNonNull(module, "module");
-    Objects.requireNonNull(options, "options");
-    List<String> devices = resolveDevices(options);
-    String output = resolveOutput(options, devices);
-    DataParallel<JitModule> dp = new DataParallel<>(module, module, new ScriptReplicas(module),
-        devices, output, options.dim());
-    byte[] err = NativeLibrary.errorBuffer();
-    if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
-      dp.close();
-      throw new CheckpointException(NativeLibrary.message(err));
-    }
-    return dp;
+    return wrap(module, module, () -> new ScriptReplicas(module), options, dp -> {
+      byte[] err = NativeLibrary.errorBuffer();
+      if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
+        throw new CheckpointException(NativeLibrary.message(err));
+      }
+    });
   }
 
   /** {@code nn.DataParallel(script_module)} on every visible CUDA device (or the CPU). */
@@ -166,14 +160,36 @@ public final class DataParallel<M> extends Module {
   public static DataParallel<ScriptModel> ofScript(ScriptModel model, DataParallelOptions options)
       throws CheckpointException {
     Objects.requireNonNull(model, "model");
+    JitModule script = model.jitModule();
+    return wrap(model, script, () -> new ScriptReplicas(script), options,
+        dp -> dp.register_module(MODULE_NAME, model.module()));
+  }
+
+  /** Puts the wrapped model into a new wrapper's module tree, as its child {@code module}. */
+  @FunctionalInterface
+  private interface Attach<M> {
+    void to(DataParallel<M> dp) throws CheckpointException;
+  }
+
+  /**
+   * The one factory behind the public ones: the devices resolved and checked, the wrapper made
+   * with its replica runner, the model attached; on failure the wrapper is closed again.
+   */
+  private static <M> DataParallel<M> wrap(M model, JitModule script,
+      Supplier<ReplicaRunner> runner, DataParallelOptions options, Attach<M> attach)
+      throws CheckpointException {
     Objects.requireNonNull(options, "options");
     List<String> devices = resolveDevices(options);
     String output = resolveOutput(options, devices);
-    JitModule script = model.jitModule();
-    DataParallel<ScriptModel> dp = new DataParallel<>(model, script, new ScriptReplicas(script),
-        devices, output, options.dim());
-    dp.register_module(MODULE_NAME, model.module());
-    return dp;
+    DataParallel<M> dp =
+        new DataParallel<>(model, script, runner.get(), devices, output, options.dim());
+    try {
+      attach.to(dp);
+      return dp;
+    } catch (CheckpointException | RuntimeException e) {
+      dp.close();
+      throw e;
+    }
   }
 
   private static List<String> resolveDevices(DataParallelOptions options)
@@ -223,7 +239,7 @@ public final class DataParallel<M> extends Module {
    *     message names the lowest failing replica and its device)
    */
   public synchronized Tensor forward(Tensor input) throws CheckpointException {
-    if (closed) throw new IllegalStateException("this DataParallel is closed");
+    lifetime.check();
     Objects.requireNonNull(input, "input");
     List<Tensor> chunks = ParallelOps.scatter(input, deviceIds, dim);
     try {
@@ -255,9 +271,29 @@ public final class DataParallel<M> extends Module {
   /** Releases the replicas and this wrapper (not the wrapped model); a second close is harmless. */
   @Override
   public synchronized void close() {
-    if (closed) return;
-    closed = true;
-    runner.close();
-    super.close();
+    lifetime.close();
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return lifetime.isClosed();
+  }
+
+  /** What this wrapper owns: the replicas and its own LibTorch module, released once. */
+  private final class Lifetime extends OwnedResource {
+    @Override
+    protected void releaseResources() {
+      runner.close();
+      DataParallel.super.close();
+    }
+
+    @Override
+    protected String resourceName() {
+      return "this DataParallel";
+    }
+
+    void check() {
+      ensureOpen();
+    }
   }
 }

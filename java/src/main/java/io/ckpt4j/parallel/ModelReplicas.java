@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.Tensor;
  * replica's BatchNorm running statistics are its own (in training mode only replica 0's updates
  * reach the wrapped model, as in Python).
  */
-final class ModelReplicas<M extends TorchModel> implements ReplicaRunner {
+final class ModelReplicas<M extends TorchModel> extends ReplicaRunner {
   private static final String BUILDER_THREAD = "ckpt4j-replica-factory";
 
   private final M model;
@@ -30,7 +30,6 @@ final class ModelReplicas<M extends TorchModel> implements ReplicaRunner {
   /** The factory's models for devices 1, 2, ... with their state; built on first need. */
   private final List<M> replicas = new ArrayList<>();
   private final List<ModuleState> replicaStates = new ArrayList<>();
-  private boolean closed;
 
   ModelReplicas(M model, Supplier<? extends M> factory) {
     this.model = model;
@@ -38,9 +37,8 @@ final class ModelReplicas<M extends TorchModel> implements ReplicaRunner {
   }
 
   @Override
-  public List<Tensor> forward(List<Tensor> inputs, List<String> devices)
-      throws CheckpointException {
-    if (closed) throw new IllegalStateException("this DataParallel is closed");
+  List<Tensor> forward(List<Tensor> inputs, List<String> devices) throws CheckpointException {
+    ensureOpen();
     int k = inputs.size();
     if (k == 1) return ParallelApply.run(List.of(model), inputs, devices);
     List<M> models = new ArrayList<>(k);
@@ -111,9 +109,7 @@ final class ModelReplicas<M extends TorchModel> implements ReplicaRunner {
   }
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (ModuleState state : replicaStates) state.close();
     for (M replica : replicas) replica.module().close();
     replicas.clear();

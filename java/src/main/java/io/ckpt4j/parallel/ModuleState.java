@@ -1,5 +1,6 @@
 package io.ckpt4j.parallel;
 
+import io.ckpt4j.OwnedResource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,12 +19,11 @@ import org.bytedeco.pytorch.Tensor;
  * up) and its modules (for the {@code training} flags), as new references that {@link #close()}
  * releases.
  */
-final class ModuleState implements AutoCloseable {
+final class ModuleState extends OwnedResource {
   private final List<String> names = new ArrayList<>();
   private final List<Tensor> tensors = new ArrayList<>();
   /** The root (the caller's), then new references to its descendants, depth first. */
   private final List<Module> modules = new ArrayList<>();
-  private boolean closed;
 
   private ModuleState() {}
 
@@ -157,9 +157,7 @@ final class ModuleState implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     ParallelOps.closeAll(tensors);
     if (modules.size() > 1) ParallelOps.closeAll(modules.subList(1, modules.size()));
   }

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.TensorVector;
  * between. Replicas are made afresh at every forward (structural copies of the module tree over
  * broadcast tensors, as Python's replicate does), so they always see the module's current weights.
  */
-final class ScriptReplicas implements ReplicaRunner {
+final class ScriptReplicas extends ReplicaRunner {
   private final JitModule module;
 
   ScriptReplicas(JitModule module) {
@@ -24,8 +24,8 @@ final class ScriptReplicas implements ReplicaRunner {
   }
 
   @Override
-  public List<Tensor> forward(List<Tensor> inputs, List<String> devices)
-      throws CheckpointException {
+  List<Tensor> forward(List<Tensor> inputs, List<String> devices) throws CheckpointException {
+    ensureOpen();
     byte[] err = NativeLibrary.errorBuffer();
     try (ScriptModules replicas = new ScriptModules();
         StringVector deviceVector = ParallelOps.strings(devices);
@@ -40,6 +40,7 @@ final class ScriptReplicas implements ReplicaRunner {
     }
   }
 
+  /** Nothing: the replicas of a forward are freed when it returns; the module is the caller's. */
   @Override
-  public void close() {}
+  protected void releaseResources() {}
 }

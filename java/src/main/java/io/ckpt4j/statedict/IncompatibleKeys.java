@@ -3,8 +3,8 @@ package io.ckpt4j.statedict;
 import java.util.List;
 
 /**
- * What {@link StateDicts#load} found that did not match, like Python's {@code _IncompatibleKeys}
- * that {@code model.load_state_dict(sd, strict=False)} returns.
+ * What {@link StateDict#loadInto} found that did not match, like Python's
+ * {@code _IncompatibleKeys} that {@code model.load_state_dict(sd, strict=False)} returns.
  *
  * <p>{@code missingKeys} are the module's keys the state_dict lacks, in the module's state_dict
  * order; {@code unexpectedKeys} the state_dict's keys the module has no place for, in the order

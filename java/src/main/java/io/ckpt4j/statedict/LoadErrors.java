@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The one-line message of a failed {@link StateDicts#load}: every problem, lists abbreviated. */
+/** The one-line message of a failed {@link StateDict#loadInto}: every problem, lists cut short. */
 final class LoadErrors {
   /** Keys each list names before it says how many more there are. */
   static final int KEYS_SHOWN = 5;

@@ -1,7 +1,7 @@
 package io.ckpt4j.statedict;
 
 /**
- * How {@link StateDicts#load} loads a state_dict into a module, in Python's
+ * How {@link StateDict#loadInto} loads a state_dict into a module, in Python's
  * {@code load_state_dict} terms. Immutable; each setter returns a changed copy.
  *
  * <pre>{@code

@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyOrderedDict;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import org.bytedeco.pytorch.Tensor;
  * ({@code recurse=false}) and recurses itself. Owns a reference to every tensor and module it
  * holds; {@link #close()} releases them.
  */
-final class ModuleTree implements AutoCloseable {
+final class ModuleTree extends OwnedResource {
   /** Deeper module nesting than this is a cycle or a broken tree, not a model. */
   static final int MAX_DEPTH = 1_000;
 
@@ -40,7 +41,6 @@ final class ModuleTree implements AutoCloseable {
   private final List<ModuleTree> children = new ArrayList<>();
 
   private final boolean ownsModule;
-  private boolean closed;
 
   private ModuleTree(String prefix, Module module, boolean ownsModule) {
     this.prefix = prefix;
@@ -165,9 +165,7 @@ final class ModuleTree implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (ModuleTree child : children) child.close();
     for (Local local : locals) local.tensor().close();
     children.clear();

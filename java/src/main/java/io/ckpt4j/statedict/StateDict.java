@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.tensor.ScalarTypes;
@@ -23,18 +24,27 @@ import org.bytedeco.pytorch.Tensor;
  * A PyTorch {@code state_dict}: parameter and buffer names mapped to tensors, in order, with the
  * {@code _metadata} Python keeps beside them (module prefix → {@code {"version": N}}).
  *
- * <p>Made from a loaded file ({@link #from}, {@link #fromTree}, {@link #extract}), from a LibTorch
- * module ({@link #of}, Python's {@code model.state_dict()}), from a whole pickled
- * {@code nn.Module} ({@link #fromWholeModule}), or by hand ({@link #empty}, {@link #put}). Loaded
- * into a module by {@link StateDicts#load}.
+ * <p>The one home of a state_dict's conversions, each done by one package-private class:
+ * <ul>
+ *   <li>in, from a LibTorch module: {@link #of} (Python's {@code model.state_dict()},
+ *       {@link ModuleTree});
+ *   <li>in, from a loaded file: {@link #from}, {@link #fromTree}, {@link #locate}
+ *       ({@link StateDictSearch}), {@link #fromWholeModule} ({@link WholeModule}),
+ *       {@link #extract} (either);
+ *   <li>in, by hand: {@link #empty}, {@link #put};
+ *   <li>out, into a module: {@link #loadInto} (Python's {@code model.load_state_dict(sd)},
+ *       {@link StateDictLoader});
+ *   <li>out, to Python's value for {@code torch.save}: {@link #toPython}.
+ * </ul>
  *
  * <p>Owns one reference to each tensor it holds ({@code new Tensor(t)}); {@link #close()}
- * releases them, and a second close is harmless. The transformations ({@link #stripPrefix},
- * {@link #rename}, {@link #filter}, ...) return new StateDicts holding new references to the same
- * tensors (no copies), each to be closed on its own; {@link #to} and {@link #cast} make new
- * tensors where the device or dtype changes. Not thread-safe.
+ * releases them, and a second close is harmless; any other use after close throws
+ * {@link IllegalStateException} (see {@link OwnedResource}). The transformations
+ * ({@link #stripPrefix}, {@link #rename}, {@link #filter}, ...) return new state_dicts holding
+ * new references to the same tensors (no copies), each to be closed on its own; {@link #to} and
+ * {@link #cast} make new tensors where the device or dtype changes. Not thread-safe.
  */
-public final class StateDict implements AutoCloseable {
+public final class StateDict extends OwnedResource {
   /** DataParallel / DDP prefix: the wrapper holds the model as {@code module}. */
   public static final String DATA_PARALLEL_PREFIX = "module.";
   /** torch.compile's prefix: an {@code OptimizedModule} keeps the model as {@code _orig_mod}. */
@@ -46,7 +56,6 @@ public final class StateDict implements AutoCloseable {
 
   private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
   private Object metadata;
-  private boolean closed;
 
   private StateDict() {}
 
@@ -126,24 +135,29 @@ public final class StateDict implements AutoCloseable {
 
   /** The keys, in order (read-only view). */
   public Set<String> keys() {
+    ensureOpen();
     return Collections.unmodifiableSet(tensors.keySet());
   }
 
   /** The tensor under {@code key}, or null; it belongs to this state_dict. */
   public Tensor get(String key) {
+    ensureOpen();
     return tensors.get(key);
   }
 
   public boolean containsKey(String key) {
+    ensureOpen();
     return tensors.containsKey(key);
   }
 
   public int size() {
+    ensureOpen();
     return tensors.size();
   }
 
   /** The entries, in order (read-only view); the tensors belong to this state_dict. */
   public Map<String, Tensor> asMap() {
+    ensureOpen();
     return Collections.unmodifiableMap(tensors);
   }
 
@@ -174,10 +188,12 @@ public final class StateDict implements AutoCloseable {
    * there is none (a plain dict).
    */
   public Object metadata() {
+    ensureOpen();
     return metadata;
   }
 
   public void setMetadata(Object metadata) {
+    ensureOpen();
     this.metadata = metadata;
   }
 
@@ -315,7 +331,43 @@ public final class StateDict implements AutoCloseable {
    * {@code ["_orig_mod.", "module."]} for both; empty when none (or no keys).
    */
   public List<String> detectPrefixes() {
+    ensureOpen();
     return Prefixes.detect(tensors.keySet());
+  }
+
+  /** Python's {@code module.load_state_dict(sd)}: strict, by copy. */
+  public IncompatibleKeys loadInto(Module module) throws CheckpointException {
+    return loadInto(module, LoadStateDictOptions.defaults());
+  }
+
+  /**
+   * Python's {@code module.load_state_dict(sd, strict, assign)}: loads this state_dict into
+   * {@code module}, matching keys as Python does (see {@link StateDictMatch}). Everything is
+   * checked before anything is written: a strict load with a missing or unexpected key, or any
+   * load with a shape mismatch, fails with ONE exception listing all of them and leaves the
+   * module as it was. Otherwise each matching tensor is copied into the module's own under
+   * {@code NoGradGuard} ({@code param.copy_(t)}: the module keeps its device and dtype), or with
+   * {@code assign} the module's parameter or buffer takes the tensor itself ({@code set_data}:
+   * its storage, dtype and device; a parameter keeps its {@code requires_grad}).
+   *
+   * <p>Python's BatchNorm rule holds: a state_dict whose {@code _metadata} gives a batch or
+   * instance norm a version below 2 (or none, e.g. no {@code _metadata}) may lack its
+   * {@code num_batches_tracked}; the module then keeps its own.
+   *
+   * <pre>{@code
+   * try (StateDict sd = StateDict.from(checkpoint)) {
+   *   sd.loadInto(model);                                                   // strict=True
+   *   IncompatibleKeys keys = sd.loadInto(model, LoadStateDictOptions.defaults().strict(false));
+   * }
+   * }</pre>
+   *
+   * @return the missing and unexpected keys (empty after a strict load)
+   * @throws CheckpointException when keys do not match as above, or a copy fails
+   */
+  public IncompatibleKeys loadInto(Module module, LoadStateDictOptions options)
+      throws CheckpointException {
+    ensureOpen();
+    return StateDictLoader.load(module, this, options);
   }
 
   /**
@@ -330,13 +382,16 @@ public final class StateDict implements AutoCloseable {
     return out;
   }
 
-  /** Releases every tensor reference this state_dict holds; a second close does nothing. */
+  /** Releases every tensor reference this state_dict holds (once: see {@link OwnedResource}). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (Tensor t : tensors.values()) t.close();
     tensors.clear();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the state_dict";
   }
 
   /** Puts {@code tensor} itself (already a reference this state_dict now owns). */
@@ -352,10 +407,6 @@ public final class StateDict implements AutoCloseable {
     };
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the state_dict is closed");
-  }
-
   private static CheckpointException collision(String what, String key, String renamed) {
     return new CheckpointException(what + " turns key '" + key + "' into '" + renamed
         + "', which the state_dict already has: remove one of them first (StateDict.filter)");
@@ -363,6 +414,6 @@ public final class StateDict implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "StateDict(" + tensors.size() + " tensors" + (closed ? ", closed" : "") + ")";
+    return "StateDict(" + tensors.size() + " tensors" + (isClosed() ? ", closed" : "") + ")";
   }
 }

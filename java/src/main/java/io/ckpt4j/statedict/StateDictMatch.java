@@ -1,5 +1,6 @@
 package io.ckpt4j.statedict;
 
+import io.ckpt4j.OwnedResource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -21,7 +22,7 @@ import org.bytedeco.pytorch.Tensor;
  * child is unknown). Shapes must match, except that a 1-element 1-d tensor fills a 0-d one
  * (torch 0.3 files). Owns the views it makes for that; close it after the copies.
  */
-final class StateDictMatch implements AutoCloseable {
+final class StateDictMatch extends OwnedResource {
   /** The key Python's {@code get_extra_state} saves under; LibTorch modules have none. */
   static final String EXTRA_STATE = "_extra_state";
   /** The buffer batch and instance norms of version < 2 may lack. */
@@ -126,7 +127,7 @@ final class StateDictMatch implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  protected void releaseResources() {
     for (Tensor t : owned) t.close();
     owned.clear();
   }

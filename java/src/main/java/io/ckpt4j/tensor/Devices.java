@@ -91,12 +91,13 @@ public final class Devices {
   }
 
   /**
-   * The device a storage saved at {@code saved} goes to under its map_location ({@code location}).
-   * {@code key} names the storage for the message, which says to pass a map_location.
+   * The canonical device ({@code cpu}, {@code cuda:N}) a storage saved at {@code saved} goes to
+   * under its map_location ({@code location}), checked to exist here. {@code key} names the
+   * storage for the message, which says to pass a map_location.
    */
-  public static Device resolveStorage(String location, String saved, String key)
+  public static String checkStorage(String location, String saved, String key)
       throws CheckpointException {
-    return resolve(location, "storage " + key + " (saved on " + saved + ")",
+    return check(location, "storage " + key + " (saved on " + saved + ")",
         "pass map_location, e.g. LoadOptions.mapLocation(\"cpu\") or {\"" + saved
             + "\": \"cuda:0\"}, to load it elsewhere");
   }

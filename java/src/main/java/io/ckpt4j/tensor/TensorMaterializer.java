@@ -1,13 +1,13 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +34,10 @@ import org.bytedeco.pytorch.global.torch;
  * are built in batches by one native call ({@link #tensors}). {@link #close()} releases them all;
  * a tensor a caller took its own reference to, {@code new Tensor(t)}, stays valid: LibTorch counts
  * references, and a block's memory lives while any tensor over it does. Closing twice is
- * harmless. Not thread-safe.
+ * harmless; asking for a tensor after close throws {@link IllegalStateException}. Not
+ * thread-safe.
  */
-public final class TensorMaterializer implements AutoCloseable {
+public final class TensorMaterializer extends OwnedResource {
   /** How storage bytes reach memory. */
   public enum Mode {
     /** Positioned reads into fresh tensor memory (torch.load's default). */
@@ -59,9 +60,6 @@ public final class TensorMaterializer implements AutoCloseable {
   private final Map<TensorRef, Tensor> tensors = new IdentityHashMap<>();
   /** Tensors not built yet, by the block of their storage: built together on first use. */
   private final Map<FileBlocks.Block, List<TensorRef>> pending = new IdentityHashMap<>();
-  /** Target devices by saved location, each resolved (and checked) once. */
-  private final Map<String, Device> devices = new HashMap<>();
-  private boolean closed;
 
   /**
    * A materializer for the tensors over {@code roots}, the root storages of one checkpoint (their
@@ -189,7 +187,7 @@ public final class TensorMaterializer implements AutoCloseable {
   /** Reads or maps one block of storages, each then moved to its map_location device. */
   private void loadBlock(FileBlocks.Block block) throws CheckpointException {
     // Check every target device first, so a bad map_location reads nothing.
-    for (StorageRef root : block.storages()) device(root);
+    for (StorageRef root : block.storages()) targetDevice(root);
     long first = storageVector.size();
     FileBlocks.load(block, mode == Mode.MMAP, threads, storageVector);
     for (int i = 0; i < block.storages().size(); i++) {
@@ -199,22 +197,17 @@ public final class TensorMaterializer implements AutoCloseable {
     }
   }
 
-  private Device device(StorageRef root) throws CheckpointException {
-    Device device = devices.get(root.location());
-    if (device == null) {
-      device = Devices.resolveStorage(targetLocation(root.location()), root.location(),
-          root.key());
-      devices.put(root.location(), device);
-    }
-    return device;
+  /** The canonical device {@code root} goes to, checked to exist here. */
+  private String targetDevice(StorageRef root) throws CheckpointException {
+    return Devices.checkStorage(targetLocation(root.location()), root.location(), root.key());
   }
 
   /** Moves storage {@code index} to the storage's target device (nothing to do for the CPU). */
   private void toTargetDevice(StorageRef root, long index) throws CheckpointException {
-    Device device = device(root);
-    if (device.is_cpu()) return;
+    String target = targetDevice(root);
+    if (target.equals(Devices.CPU)) return;
     Tensor host = storageVector.get(index);
-    try (Tensor moved = host.to(device, host.scalar_type())) {
+    try (Device device = new Device(target); Tensor moved = host.to(device, host.scalar_type())) {
       storageVector.put(index, moved);
     }
   }
@@ -224,10 +217,14 @@ public final class TensorMaterializer implements AutoCloseable {
       throw new CheckpointException("storage bytes in memory are " + bytes.remaining()
           + " bytes, expected " + nbytes);
     }
-    Tensor t = torch.empty(new long[] {nbytes}, new TensorOptions(torch.ScalarType.Byte), null);
+    Tensor t;
+    try (TensorOptions uint8 = new TensorOptions(torch.ScalarType.Byte)) {
+      t = torch.empty(new long[] {nbytes}, uint8, null);
+    }
     if (nbytes > 0) {
-      BytePointer dst = new BytePointer(t.data_ptr()).capacity(nbytes);
-      dst.asByteBuffer().put(bytes.duplicate());
+      try (BytePointer dst = new BytePointer(t.data_ptr()).capacity(nbytes)) {
+        dst.asByteBuffer().put(bytes.duplicate());
+      }
     }
     return t;
   }
@@ -241,21 +238,18 @@ public final class TensorMaterializer implements AutoCloseable {
     return vector.retainReference();
   }
 
-  private void ensureOpen() throws CheckpointException {
-    if (closed) throw new CheckpointException("the checkpoint is closed");
+  @Override
+  protected String resourceName() {
+    return "this TensorMaterializer";
   }
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     tensors.clear();
     pending.clear();
     for (TensorVector batch : batches) batch.close();
     batches.clear();
     storageVector.close();
     storageIndex.clear();
-    for (Device device : devices.values()) device.close();
-    devices.clear();
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyValues;
 import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import org.bytedeco.pytorch.Tensor;
  * and says which state and hyper-parameters the update reads, so that a state dict that lacks
  * them is refused at load, not half-way through a step.
  */
-public abstract class AbstractOptimizer implements Optimizer {
+public abstract class AbstractOptimizer extends OwnedResource implements Optimizer {
   /** Python's name of the step count in the state of Adam, AdamW, RMSprop and Adagrad. */
   protected static final String STEP = "step";
 
@@ -32,7 +33,6 @@ public abstract class AbstractOptimizer implements Optimizer {
   private final List<ParamGroup> groups;
   private final List<Tensor> params = new ArrayList<>();
   private final LinkedHashMap<Integer, LinkedHashMap<String, Object>> state = new LinkedHashMap<>();
-  private boolean closed;
 
   /**
    * Python's {@code Optimizer.__init__(params, defaults)}: each group gets the defaults it does
@@ -351,17 +351,17 @@ public abstract class AbstractOptimizer implements Optimizer {
 
   // ---- ownership
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the optimizer is closed");
-  }
-
+  /** Releases the state tensors and the parameter references (once: see OwnedResource). */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected final void releaseResources() {
     for (LinkedHashMap<String, Object> s : state.values()) closeTensors(s);
     state.clear();
     for (ParamGroup g : groups) g.close();
+  }
+
+  @Override
+  protected String resourceName() {
+    return "the " + name + " optimizer";
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.load.TensorTrees;
 import io.ckpt4j.value.PyValues;
@@ -26,7 +27,7 @@ import org.bytedeco.pytorch.Tensor;
  * harmless). Tensors are shared with the optimizer that made it, as in Python: a state dict is a
  * view of the optimizer's state at the time, not a copy.
  */
-public final class OptimizerStateDict implements AutoCloseable {
+public final class OptimizerStateDict extends OwnedResource {
   /** The top-level key of the per-parameter state. */
   public static final String STATE = "state";
   /** The top-level key of the param groups. */
@@ -36,7 +37,6 @@ public final class OptimizerStateDict implements AutoCloseable {
   private final List<LinkedHashMap<String, Object>> paramGroups;
   /** The tensor references this state dict holds, each once. */
   private final List<Tensor> owned;
-  private boolean closed;
 
   OptimizerStateDict(LinkedHashMap<Long, LinkedHashMap<String, Object>> state,
       List<LinkedHashMap<String, Object>> paramGroups, List<Tensor> owned) {
@@ -149,21 +149,20 @@ public final class OptimizerStateDict implements AutoCloseable {
 
   /** Releases the tensor references this state dict holds; a second close does nothing. */
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
+  protected void releaseResources() {
     for (Tensor t : owned) t.close();
     owned.clear();
     state.clear();
   }
 
-  private void ensureOpen() {
-    if (closed) throw new IllegalStateException("the optimizer state_dict is closed");
+  @Override
+  protected String resourceName() {
+    return "the optimizer state_dict";
   }
 
   @Override
   public String toString() {
     return "OptimizerStateDict(" + state.size() + " parameter states, " + paramGroups.size()
-        + " param groups" + (closed ? ", closed" : "") + ")";
+        + " param groups" + (isClosed() ? ", closed" : "") + ")";
   }
 }

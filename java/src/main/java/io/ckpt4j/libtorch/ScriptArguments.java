@@ -1,52 +1,42 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyTuple;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.pytorch.ClassType;
 import org.bytedeco.pytorch.CompilationUnit;
-import org.bytedeco.pytorch.GenericDict;
-import org.bytedeco.pytorch.GenericDictEntryRef;
-import org.bytedeco.pytorch.GenericDictIterator;
 import org.bytedeco.pytorch.GenericList;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
-import org.bytedeco.pytorch.Obj;
 import org.bytedeco.pytorch.QualifiedName;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.Tuple;
-import org.bytedeco.pytorch.TupleElements;
 import org.bytedeco.pytorch.Type;
 import org.bytedeco.pytorch.global.torch.TypeKind;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Java values to TorchScript {@link IValue}s, guided by the types a method declares, and back.
- *
- * <p>Java side (the reader's value model): {@link Tensor}; {@code Long} (also Integer, Short,
- * Byte) for {@code int}; {@code Double} (also Float) for {@code float}; {@code Boolean};
- * {@code String}; {@code null} for {@code None}; {@link PyTuple} (or any List) for a tuple;
- * {@code List} for {@code List[T]}; {@code Map} for {@code Dict[K, V]} (iteration order kept);
- * {@link ScriptObject} for an instance of a TorchScript class (return values only).
+ * Java values as the arguments a TorchScript method declares: {@link IValue}s built by the
+ * declared type. Java side (the reader's value model): {@link Tensor}; {@code Long} (also
+ * Integer, Short, Byte) for {@code int}; {@code Double} (also Float) for {@code float};
+ * {@code Boolean}; {@code String}; {@code null} for {@code None}; {@link PyTuple} (or any List)
+ * for a tuple; {@code List} for {@code List[T]}; {@code Map} for {@code Dict[K, V]} (iteration
+ * order kept). The other direction, results back to Java, is {@link ScriptResults}.
  *
  * <p>LibTorch's Java API cannot make a typed dict, so a {@code Dict[K, V]} argument is built by
  * two small TorchScript functions this class compiles from the declared types (only tensors,
- * numbers, bools, strings and containers of them), once per type; {@link #close} frees them.
+ * numbers, bools, strings and containers of them), once per type; it owns them and
+ * {@link #close} frees them.
  *
- * <p>Every native object made while converting belongs to the caller's {@code PointerScope},
- * except the tensors handed back, which belong to the caller.
+ * <p>Every other native object made while converting belongs to the caller's
+ * {@code PointerScope}.
  */
-final class ScriptValues implements AutoCloseable {
-  /** Return values nested deeper than this are refused (TorchScript objects can form cycles). */
-  static final int MAX_DEPTH = 64;
+final class ScriptArguments extends OwnedResource {
   private static final String NEW_DICT = "new_dict";
   private static final String PUT = "put";
 
@@ -143,6 +133,7 @@ final class ScriptValues implements AutoCloseable {
 
   /** Two TorchScript functions that make an empty {@code Dict[K, V]} and set one item. */
   private CompilationUnit dictHelper(Type type, String where) throws CheckpointException {
+    ensureOpen();
     String annotation = annotation(type);
     if (annotation == null) {
       throw new CheckpointException(where + " is declared " + str(type) + ": ckpt4j builds"
@@ -157,7 +148,7 @@ final class ScriptValues implements AutoCloseable {
           + ", v: " + annotation(contained(type, 1)) + ") -> None:\n"
           + "    d[k] = v\n";
       try {
-        helper = keep(torch.compile(source));
+        helper = ScriptResults.keep(torch.compile(source));
       } catch (RuntimeException e) {
         throw LibTorchErrors.wrap("cannot build a " + annotation + " for " + where, e);
       }
@@ -212,83 +203,6 @@ final class ScriptValues implements AutoCloseable {
     }
     throw new CheckpointException(where + " is declared Any and was given " + describe(value)
         + ": pass a tensor, number, bool, str, None or a PyTuple of them");
-  }
-
-  // --- back to Java ------------------------------------------------------------------------
-
-  /**
-   * The Java value of {@code value}. Tensors in it are new references the caller owns (they are
-   * kept past the caller's {@code PointerScope}).
-   */
-  static Object toJava(IValue value, String where) throws CheckpointException {
-    return toJava(value, where, 0);
-  }
-
-  private static Object toJava(IValue v, String where, int depth) throws CheckpointException {
-    if (depth > MAX_DEPTH) {
-      throw new CheckpointException(where + " nests deeper than " + MAX_DEPTH
-          + " levels (a cyclic TorchScript object?): ckpt4j does not convert it");
-    }
-    if (v.isNone()) return null;
-    if (v.isTensor()) return owned(v.toTensor());
-    if (v.isBool()) return v.toBool();
-    if (v.isInt()) return v.toInt();
-    if (v.isDouble()) return v.toDouble();
-    if (v.isString()) return v.toStringRef().getString(StandardCharsets.UTF_8);
-    if (v.isTuple()) {
-      TupleElements elements = v.toTuple().elements();
-      Object[] items = new Object[Math.toIntExact(elements.size())];
-      for (int i = 0; i < items.length; i++) {
-        items[i] = toJava(elements.get(i), where + "[" + i + "]", depth + 1);
-      }
-      return PyTuple.of(items);
-    }
-    if (v.isList()) {
-      GenericList list = v.toList();
-      List<Object> items = new ArrayList<>(Math.toIntExact(list.size()));
-      for (long i = 0; i < list.size(); i++) {
-        items.add(toJava(list.get(i), where + "[" + i + "]", depth + 1));
-      }
-      return items;
-    }
-    if (v.isGenericDict()) {
-      GenericDict dict = v.toGenericDict();
-      Map<Object, Object> map = new LinkedHashMap<>();
-      GenericDictIterator end = dict.end();
-      for (GenericDictIterator it = dict.begin(); it.notEquals(end); it.increment()) {
-        GenericDictEntryRef entry = it.access();
-        Object key = toJava(entry.key(), where + " key", depth + 1);
-        map.put(key, toJava(entry.value(), where + "[" + key + "]", depth + 1));
-      }
-      return map;
-    }
-    if (v.isObject()) {
-      Obj object = v.toObject();
-      ClassType type = object.type();
-      Map<String, Object> attributes = new LinkedHashMap<>();
-      for (long i = 0; i < type.numAttributes(); i++) {
-        String name = type.getAttributeName(i).getString(StandardCharsets.UTF_8);
-        attributes.put(name, toJava(object.getSlot(i), where + "." + name, depth + 1));
-      }
-      return new ScriptObject(type.str().getString(StandardCharsets.UTF_8), attributes);
-    }
-    if (v.isDevice()) return v.toDevice().str().getString(StandardCharsets.UTF_8);
-    throw new CheckpointException(where + " is a TorchScript " + v.tagKind().getString()
-        + ", which ckpt4j does not hand to Java (it converts tensors, numbers, bools, strings,"
-        + " None, tuples, lists, dicts and objects of them)");
-  }
-
-  /**
-   * Adds a reference for whoever receives {@code pointer}, so it outlives the {@code PointerScope}
-   * it was made in: the scope's close drops the scope's reference, the receiver's close the last.
-   */
-  static <P extends Pointer> P keep(P pointer) {
-    return pointer.retainReference();
-  }
-
-  /** A new reference to {@code tensor} (which may point into an IValue freed with the scope). */
-  private static Tensor owned(Tensor tensor) {
-    return keep(new Tensor(tensor));
   }
 
   /**
@@ -346,8 +260,9 @@ final class ScriptValues implements AutoCloseable {
     };
   }
 
+
   @Override
-  public void close() {
+  protected void releaseResources() {
     for (CompilationUnit helper : dictHelpers.values()) helper.close();
     dictHelpers.clear();
   }

@@ -9,44 +9,15 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 
 /**
- * Loads state_dicts into LibTorch modules: Python's {@code model.load_state_dict(sd, strict,
- * assign)}.
- *
- * <pre>{@code
- * try (StateDict sd = StateDict.from(checkpoint)) {
- *   StateDicts.load(model, sd, LoadStateDictOptions.defaults());            // strict=True
- *   IncompatibleKeys keys =
- *       StateDicts.load(model, sd, LoadStateDictOptions.defaults().strict(false));
- * }
- * }</pre>
+ * Python's {@code model.load_state_dict(sd, strict, assign)}, behind {@link StateDict#loadInto}:
+ * the keys matched ({@link StateDictMatch}), every problem checked before anything is written,
+ * then the copies (or assignments) under {@code NoGradGuard}.
  */
-public final class StateDicts {
-  private StateDicts() {}
+final class StateDictLoader {
+  private StateDictLoader() {}
 
-  /** {@code model.load_state_dict(sd)}: strict, by copy. */
-  public static IncompatibleKeys load(Module module, StateDict stateDict)
-      throws CheckpointException {
-    return load(module, stateDict, LoadStateDictOptions.defaults());
-  }
-
-  /**
-   * Loads {@code stateDict} into {@code module}, matching keys as Python does (see
-   * {@link StateDictMatch}). Everything is checked before anything is written: a strict load
-   * with a missing or unexpected key, or any load with a shape mismatch, fails with ONE
-   * exception listing all of them and leaves the module as it was. Otherwise each matching
-   * tensor is copied into the module's own under {@code NoGradGuard} ({@code param.copy_(t)}:
-   * the module keeps its device and dtype), or with {@code assign} the module's parameter or
-   * buffer takes the tensor itself ({@code set_data}: its storage, dtype and device; a
-   * parameter keeps its {@code requires_grad}).
-   *
-   * <p>Python's BatchNorm rule holds: a state_dict whose {@code _metadata} gives a batch or
-   * instance norm a version below 2 (or none, e.g. no {@code _metadata}) may lack its
-   * {@code num_batches_tracked}; the module then keeps its own.
-   *
-   * @return the missing and unexpected keys (empty after a strict load)
-   * @throws CheckpointException when keys do not match as above, or a copy fails
-   */
-  public static IncompatibleKeys load(Module module, StateDict stateDict,
+  /** See {@link StateDict#loadInto(Module, LoadStateDictOptions)}. */
+  static IncompatibleKeys load(Module module, StateDict stateDict,
       LoadStateDictOptions options) throws CheckpointException {
     Objects.requireNonNull(module, "module");
     Objects.requireNonNull(stateDict, "stateDict");
