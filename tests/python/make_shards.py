@@ -262,6 +262,22 @@ def write_cases(out):
                            error={"kind": "shard outside the directory",
                                   "mentions": [index["weight_map"][key]]}))
 
+    shards = broken("duplicate_key")
+    index_file = path("duplicate_key", hf.SAFE_WEIGHTS_INDEX_NAME)
+    with open(index_file, encoding="utf-8") as f:
+        text = f.read()
+    first = '"weight_map": {\n'
+    line = text[text.index(first) + len(first):].split("\n", 1)[0]  # '    "key": "shard",'
+    text = text.replace(first + line, first + line + "\n" + line.rstrip(",") .replace(
+        shards[-1][0], shards[0][0]) + ",", 1)
+    with open(index_file, "w", encoding="utf-8") as f:
+        f.write(text)
+    with open(index_file, encoding="utf-8") as f:
+        assert len(json.load(f)["weight_map"]) == len(model_state_dict())  # json keeps the last
+    cases.append(read_case(out, "duplicate_key", path("duplicate_key"), "hf-sharded", None,
+                           error={"kind": "a key named twice in the index",
+                                  "mentions": [line.split('"')[1]]}))
+
     os.makedirs(path("empty_dir"))
     cases.append(read_case(out, "empty_dir", path("empty_dir"), "hf-sharded", None,
                            error={"kind": "no checkpoint in the directory",
