@@ -73,7 +73,7 @@ public final class CheckpointLoader {
       return switch (sniffed.format()) {
         case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
-        case SAFETENSORS -> SafetensorsLoader.read(file);
+        case SAFETENSORS -> SafetensorsLoader.read(file, channel);
         case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(
             ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
         case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");

@@ -11,9 +11,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.fs.AtomicFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -103,21 +100,13 @@ public final class ShardIndex {
       weightMap.put(e.getKey(), checkShardName(e.getValue().textValue(), where));
     }
     JsonNode metadata = root.get(METADATA);
-    return new ShardIndex(file, metadata == null ? null : metadata.deepCopy(), weightMap);
+    return new ShardIndex(file, metadata, weightMap);
   }
 
   private static JsonNode parse(byte[] bytes, String where) throws CheckpointException {
-    String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw new CheckpointException(where + " is not UTF-8 text: not a shard index", e);
-    }
-    try {
-      JsonNode root = JSON.readTree(text);
+      // Jackson decodes the UTF-8 itself and refuses malformed bytes.
+      JsonNode root = JSON.readTree(bytes);
       if (root == null || !root.isObject()) {
         throw new CheckpointException(where + " is not a JSON object: not a shard index");
       }
@@ -125,6 +114,8 @@ public final class ShardIndex {
     } catch (JsonProcessingException e) {
       throw new CheckpointException(where + " is not valid JSON ("
           + CheckpointException.firstLine(e) + ")", e);
+    } catch (IOException e) {
+      throw new CheckpointException("cannot read " + where + ": " + e, e);
     }
   }
 
