@@ -28,6 +28,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hugging Face sharded checkpoints that tests/python/make_shards.py wrote as save_pretrained
@@ -140,6 +141,20 @@ class ShardedCheckpointTest {
       JsonNode doc = JSON.readTree(run.stdout());
       assertEquals("hf-sharded", doc.get("format").asText());
       assertJsonEquals(expected, doc, "inspect --json " + path);
+    }
+  }
+
+  @Test
+  void convertConsolidatesShardsIntoOneFile(@TempDir Path out) throws IOException {
+    Path dir = TestData.dir("shards");
+    JsonNode expected = JSON.readTree(dir.resolve("torch.expected.json").toFile());
+    Path target = out.resolve("consolidated.pt");
+    CliRun run = CliRun.of("convert", dir.resolve("torch").toString(), target.toString());
+    assertEquals(0, run.exit(), run.stderr());
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(target, LoadOptions.defaults())) {
+      assertEquals(Format.ZIP, ckpt.format());
+      assertJsonEquals(expected.get("entries"),
+          JSON.valueToTree(InspectJson.document(ckpt)).get("entries"), "convert " + target);
     }
   }
 

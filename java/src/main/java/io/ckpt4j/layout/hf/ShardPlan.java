@@ -77,7 +77,7 @@ public final class ShardPlan {
         filled.add(new ArrayList<>(List.of(item.key())));
         continue;
       }
-      if (currentSize + size > maxShardBytes) {
+      if (size > maxShardBytes - currentSize) { // currentSize + size > max, without overflow
         filled.add(current);
         current = new ArrayList<>();
         currentSize = 0;
