@@ -12,7 +12,10 @@ public final class PythonTypes {
 
   private PythonTypes() {}
 
-  /** Python's name for the type of {@code value}: "int", "str", "list", "object of class X". */
+  /**
+   * Python's name for the type of {@code value}: "int", "str", "list", "object of class X"; a
+   * value outside the Python value model is "Java " and its class ({@code Java java.lang.Object}).
+   */
   public static String name(Object value) {
     if (value == null) return "None";
     if (value instanceof Boolean) return "bool";
@@ -28,7 +31,7 @@ public final class PythonTypes {
     if (value instanceof TensorRef t) return t.isParameter() ? "Parameter" : "Tensor";
     if (value instanceof PyObject o) return "object of class " + printable(o.className());
     if (value instanceof PyGlobalRef g) return "global " + printable(g.qualifiedName());
-    return value.getClass().getSimpleName();
+    return "Java " + value.getClass().getName();
   }
 
   /**
