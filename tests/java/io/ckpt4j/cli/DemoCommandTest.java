@@ -22,10 +22,12 @@ class DemoCommandTest {
     int exit = cli.execute("demo");
     String text = out.toString();
     assertEquals(0, exit, text);
-    for (String step : new String[] {"1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "a) ", "g) ", "h) "}) {
+    for (String step : new String[] {"1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "a) ", "g) ", "h) ",
+        "7. "}) {
       assertTrue(text.contains(step), "step " + step + " missing:\n" + text);
     }
     assertTrue(text.contains("remedy 3"), text);
     assertTrue(text.contains("resumed: one more step"), text);
+    assertTrue(text.contains("every tensor's SHA-256 is what Python's loading loop gives"), text);
   }
 }

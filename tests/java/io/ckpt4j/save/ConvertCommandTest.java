@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ckpt4j.CliRun;
 import io.ckpt4j.TestData;
-import io.ckpt4j.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,31 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code torch.load(OUT)}); bad input exits 1 with one line and writes nothing.
  */
 class ConvertCommandTest {
-  private static final String JAVACPP_VERSION_WARNING = "Warning: Versions of org.bytedeco";
-
   @TempDir Path out;
-
-  private record Run(int exit, String stdout, String stderr) {}
 
   private record Conversion(String id, String input, List<String> options,
       Map<String, Object> check) {}
-
-  /** Runs {@code ckpt4j ARGS} in this JVM, capturing what it prints. */
-  private static Run ckpt4j(String... args) {
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
-  }
 
   private static Map<String, Object> map(Object... kv) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -104,7 +80,7 @@ class ConvertCommandTest {
           target.toString()));
       args.addAll(c.options());
       try {
-        Run run = ckpt4j(args.toArray(String[]::new));
+        CliRun run = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, run.exit(), "exit status; stderr: " + run.stderr());
         Map<String, Object> check = python.add(c.id(), "roundtrip", target);
         check.put("original", corpus.resolve(c.input()).toAbsolutePath().toString());
@@ -137,12 +113,11 @@ class ConvertCommandTest {
             "--map-location", "cuda:1=,x"},
     };
     for (String[] args : cases) {
-      Run run = ckpt4j(args);
+      CliRun run = CliRun.of(args);
       String what = String.join(" ", args);
       assertEquals(1, run.exit(), what + "; stderr: " + run.stderr());
       // One line from ckpt4j (JavaCPP may warn once about its own versions when it loads).
-      List<String> lines = run.stderr().lines()
-          .filter(l -> !l.startsWith(JAVACPP_VERSION_WARNING)).toList();
+      List<String> lines = run.errorLines();
       assertEquals(1, lines.size(), what + ": " + run.stderr());
       assertTrue(lines.get(0).startsWith("ckpt4j: error: "), what + ": " + lines.get(0));
       assertFalse(Files.exists(target), what + " wrote " + target);
@@ -160,7 +135,8 @@ class ConvertCommandTest {
     Path both = out.resolve("both.pt");
     TorchSaver.save(both, stateDict, SaveOptions.defaults());
     Path target = out.resolve("merged.pt");
-    Run run = ckpt4j("convert", both.toString(), target.toString(), "--strip-prefix", "module.");
+    CliRun run = CliRun.of("convert", both.toString(), target.toString(), "--strip-prefix",
+        "module.");
     assertEquals(1, run.exit(), run.stderr());
     assertTrue(run.stderr().contains("into 'w', which the state_dict already has"), run.stderr());
     assertFalse(Files.exists(target));

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
     description = "List a checkpoint's keys, dtypes, shapes, saved devices and sizes.")
 final class InspectCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "FILE", description = "a .pt/.pth/.pkl/.bin/.ckpt/.safetensors file")
+  @Parameters(paramLabel = "FILE", description = "a .pt/.pth/.pkl/.bin/.ckpt/.safetensors file,"
+      + " a shard index (model.safetensors.index.json) or a model directory")
   Path file;
 
   @Option(names = "--json", description = "print one JSON document (format + one entry per leaf)")
@@ -47,6 +48,9 @@ final class InspectCommand implements Callable<Integer> {
       return 0;
     }
     try (LoadedCheckpoint checkpoint = CheckpointLoader.load(file, options)) {
+      PrintWriter err = spec.commandLine().getErr();
+      for (String warning : checkpoint.warnings()) err.println("warning: " + warning);
+      err.flush();
       if (json) {
         out.println(InspectJson.toJson(InspectJson.document(checkpoint)));
       } else {

@@ -41,6 +41,9 @@ final class ArchiveKinds {
           + format.jsonName() + " format), not a " + wanted + ": it holds data, not a model;"
           + " read it with CheckpointLoader.load, which never runs code, and load its state_dict"
           + " into a model built in Java");
+      case HF_SHARDED -> throw new CheckpointException(file + " is a Hugging Face sharded"
+          + " checkpoint, not a " + wanted + ": read it with CheckpointLoader.load and load its"
+          + " state_dict into a model built in Java");
       case SAFETENSORS -> throw new CheckpointException(file + " is a safetensors file, not a "
           + wanted + ": read it with CheckpointLoader.load and load the tensors into a model"
           + " built in Java");

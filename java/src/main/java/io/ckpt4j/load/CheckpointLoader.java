@@ -12,7 +12,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Opens any checkpoint by its content (the extension means nothing: .pt .pth .pkl .bin .ckpt are
- * all the same thing) and hands it to the reader for its format.
+ * all the same thing) and hands it to the reader for its format. A Hugging Face sharded
+ * checkpoint is opened through its index ({@code model.safetensors.index.json}) or the directory
+ * holding it (see {@link CheckpointSource}).
  */
 public final class CheckpointLoader {
   private CheckpointLoader() {}
@@ -36,8 +38,11 @@ public final class CheckpointLoader {
     return checkpoint;
   }
 
-  /** The format of {@code file}, from its first bytes. */
-  public static Format detect(Path file) throws CheckpointException {
+  /** The format of {@code path}, from its first bytes (or its layout: a shard index, a directory). */
+  public static Format detect(Path path) throws CheckpointException {
+    CheckpointSource source = CheckpointSource.of(path);
+    if (source.kind() == CheckpointSource.Kind.HF_INDEX) return Format.HF_SHARDED;
+    Path file = source.file();
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
       return sniffed.format();
@@ -51,17 +56,27 @@ public final class CheckpointLoader {
     return ZipCheckpointReader.archiveRefusal(file);
   }
 
-  /** Parses the file's structure (no tensor bytes read). */
-  static Loaded read(Path file, LoadOptions options) throws CheckpointException {
+  /** Parses the checkpoint's structure (no tensor bytes read): a file, a shard index, a directory. */
+  static Loaded read(Path path, LoadOptions options) throws CheckpointException {
+    CheckpointSource source = CheckpointSource.of(path);
+    return switch (source.kind()) {
+      case HF_INDEX -> ShardedReader.read(source.file(), options);
+      case FILE -> readFile(source.file(), options);
+    };
+  }
+
+  /** Parses one checkpoint file's structure, by its format (no tensor bytes read). */
+  static Loaded readFile(Path file, LoadOptions options) throws CheckpointException {
     GlobalResolver resolver = CheckpointGlobals.resolver(options);
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
       return switch (sniffed.format()) {
         case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
-        case SAFETENSORS -> SafetensorsLoader.read(file);
+        case SAFETENSORS -> SafetensorsLoader.read(file, channel);
         case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(
             ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
+        case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
       };
     } catch (IOException e) {
       throw wrap(file, e);

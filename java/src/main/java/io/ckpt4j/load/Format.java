@@ -11,7 +11,12 @@ public enum Format {
   /** A LibTorch C++ archive (torch::save / OutputArchive). */
   LIBTORCH("libtorch"),
   /** A safetensors file. */
-  SAFETENSORS("safetensors");
+  SAFETENSORS("safetensors"),
+  /**
+   * A Hugging Face sharded checkpoint: a shard index ({@code model.safetensors.index.json},
+   * {@code pytorch_model.bin.index.json}) and the shards it names, or the directory holding them.
+   */
+  HF_SHARDED("hf-sharded");
 
   private final String jsonName;
 

@@ -29,6 +29,7 @@ public final class LoadedCheckpoint extends OwnedResource {
   private final Format format;
   private final Object root;
   private final List<StorageRef> storages;
+  private final List<String> warnings;
   private final TensorMaterializer materializer;
   private final Map<StorageRef, TensorRef> wholeStorages = new IdentityHashMap<>();
   private final List<TensorRef> tensorRefs;
@@ -38,6 +39,7 @@ public final class LoadedCheckpoint extends OwnedResource {
     this.format = loaded.format();
     this.root = loaded.root();
     this.storages = loaded.storages();
+    this.warnings = loaded.warnings();
     this.materializer = materializer;
     this.tensorRefs = List.copyOf(collectTensorRefs(root));
     materializer.expect(tensorRefs);
@@ -59,6 +61,14 @@ public final class LoadedCheckpoint extends OwnedResource {
   /** The root storages, in the order the file names them. */
   public List<StorageRef> storages() {
     return storages;
+  }
+
+  /**
+   * What was read although something was off, one line each, as Python warns: keys a shard of a
+   * sharded checkpoint holds that its index does not name. Empty for a clean file.
+   */
+  public List<String> warnings() {
+    return warnings;
   }
 
   /** The LibTorch tensor behind {@code ref}, on its {@code map_location} device. */

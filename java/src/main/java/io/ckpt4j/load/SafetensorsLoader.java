@@ -6,6 +6,7 @@ import io.ckpt4j.container.safetensors.SafetensorsHeader;
 import io.ckpt4j.value.DType;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,8 +22,9 @@ final class SafetensorsLoader {
 
   private SafetensorsLoader() {}
 
-  static Loaded read(Path file) throws CheckpointException {
-    SafetensorsHeader header = SafetensorsHeader.read(file);
+  /** Reads the header through {@code channel}, already open on {@code file}. */
+  static Loaded read(Path file, FileChannel channel) throws CheckpointException {
+    SafetensorsHeader header = SafetensorsHeader.read(channel, file);
     Map<Object, Object> tensors = new LinkedHashMap<>();
     List<StorageRef> storages = new ArrayList<>();
     for (SafetensorsEntry e : header.entries()) {
