@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyAppendable;
 import io.ckpt4j.value.PyBuildable;
 import io.ckpt4j.value.PyBytes;
@@ -74,7 +75,7 @@ class PickleReaderTest {
   @Test
   void aResolverErrorStopsTheChain() {
     GlobalResolver broken = (m, n) -> {
-      throw new CheckpointException("torch.Foo is recognised but malformed");
+      throw new CheckpointException(Kind.INVALID_VALUE, "torch.Foo is recognised but malformed");
     };
     CheckpointException e = assertThrows(CheckpointException.class,
         () -> PickleReader.load(ascii("ctorch\nFoo\n."),
@@ -82,6 +83,7 @@ class PickleReaderTest {
     assertTrue(!(e instanceof UnsupportedGlobalException), e.getClass().toString());
     assertEquals("GLOBAL at byte 0 in test.pkl: global 'torch.Foo': torch.Foo is recognised but"
         + " malformed", e.getMessage());
+    assertEquals(Kind.INVALID_VALUE, e.kind(), "the resolver's kind comes through");
   }
 
   @Test
@@ -99,7 +101,8 @@ class PickleReaderTest {
   @Test
   void callsIntoCallerCodeAreLocated() {
     PyCallable failing = args -> {
-      throw new CheckpointException("expected 6 arguments, got " + args.size());
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "expected 6 arguments, got " + args.size());
     };
     PyCallable buggy = args -> ((String) args.get(0)).length() + 0L;
     GlobalResolver resolver =
@@ -109,10 +112,13 @@ class PickleReaderTest {
             options(resolver)));
     assertEquals("REDUCE at byte 27 in test.pkl: torch._utils.rebuild: expected 6 arguments, got 1",
         e.getMessage());
+    assertEquals(Kind.INVALID_TENSOR, e.kind(), "the callee's kind comes through");
+    assertEquals("REDUCE at byte 27 in test.pkl", e.location().orElseThrow());
     e = assertThrows(CheckpointException.class,
         () -> PickleReader.load(ascii("\u0080\u0002cm\nbuggy\nK\u0001\u0085R."), options(resolver)));
     assertTrue(e.getMessage().startsWith("REDUCE at byte 14 in test.pkl: m.buggy failed:"
         + " java.lang.ClassCastException"), e.getMessage());
+    assertEquals(Kind.MALFORMED_PICKLE, e.kind());
     assertInstanceOf(ClassCastException.class, e.getCause());
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -125,9 +126,10 @@ class AtomicSaveTest {
           } catch (IOException io) {
             throw new AssertionError(io);
           }
-          throw new CheckpointException("disk full (simulated)");
+          throw new CheckpointException(Kind.IO, "disk full (simulated)");
         }));
     assertEquals("disk full (simulated)", e.getMessage());
+    assertEquals(Kind.IO, e.kind());
     assertArrayEquals(before, Files.readAllBytes(target));
     assertEquals(List.of(), temporaryFiles(target));
     // Fails before anything is written: a value no checkpoint holds.

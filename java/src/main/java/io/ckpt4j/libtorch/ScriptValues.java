@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyTuple;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -96,18 +97,21 @@ final class ScriptValues implements AutoCloseable {
       case AnyType:
         return inferred(value, where);
       default:
-        throw new CheckpointException(where + " is declared " + str(type) + ", which ckpt4j"
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            where + " is declared " + str(type) + ", which ckpt4j"
             + " cannot pass from Java (it passes tensors, int, float, bool, str, None and"
             + " tuples, lists, dicts and Optionals of them)");
     }
-    throw new CheckpointException(where + " is declared " + str(type) + " but was given "
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " is declared " + str(type) + " but was given "
         + describe(value) + javaHint(kind));
   }
 
   private IValue tuple(List<?> items, Type type, String where) throws CheckpointException {
     long arity = type.containedTypeSize();
     if (items.size() != arity) {
-      throw new CheckpointException(where + " is declared " + str(type) + " (" + arity
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " is declared " + str(type) + " (" + arity
           + " items) but was given a tuple of " + items.size());
     }
     IValueVector elements = new IValueVector();
@@ -145,7 +149,8 @@ final class ScriptValues implements AutoCloseable {
   private CompilationUnit dictHelper(Type type, String where) throws CheckpointException {
     String annotation = annotation(type);
     if (annotation == null) {
-      throw new CheckpointException(where + " is declared " + str(type) + ": ckpt4j builds"
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          where + " is declared " + str(type) + ": ckpt4j builds"
           + " dicts of tensors, numbers, bools, strings and containers of them only");
     }
     CompilationUnit helper = dictHelpers.get(annotation);
@@ -210,7 +215,8 @@ final class ScriptValues implements AutoCloseable {
       }
       return new IValue(Tuple.create(elements));
     }
-    throw new CheckpointException(where + " is declared Any and was given " + describe(value)
+    throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+        where + " is declared Any and was given " + describe(value)
         + ": pass a tensor, number, bool, str, None or a PyTuple of them");
   }
 
@@ -226,7 +232,8 @@ final class ScriptValues implements AutoCloseable {
 
   private static Object toJava(IValue v, String where, int depth) throws CheckpointException {
     if (depth > MAX_DEPTH) {
-      throw new CheckpointException(where + " nests deeper than " + MAX_DEPTH
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          where + " nests deeper than " + MAX_DEPTH
           + " levels (a cyclic TorchScript object?): ckpt4j does not convert it");
     }
     if (v.isNone()) return null;
@@ -273,7 +280,8 @@ final class ScriptValues implements AutoCloseable {
       return new ScriptObject(type.str().getString(StandardCharsets.UTF_8), attributes);
     }
     if (v.isDevice()) return v.toDevice().str().getString(StandardCharsets.UTF_8);
-    throw new CheckpointException(where + " is a TorchScript " + v.tagKind().getString()
+    throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+        where + " is a TorchScript " + v.tagKind().getString()
         + ", which ckpt4j does not hand to Java (it converts tensors, numbers, bools, strings,"
         + " None, tuples, lists, dicts and objects of them)");
   }
@@ -321,7 +329,8 @@ final class ScriptValues implements AutoCloseable {
       try {
         return big.longValueExact();
       } catch (ArithmeticException e) {
-        throw new CheckpointException(where + ": " + big + " does not fit TorchScript's int"
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            where + ": " + big + " does not fit TorchScript's int"
             + " (64-bit)");
       }
     }

@@ -1,6 +1,7 @@
 package io.ckpt4j.models;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -203,7 +204,7 @@ public final class ResNet implements TorchModel, AutoCloseable {
     try {
       architecture = ResNetArch.of(arch);
     } catch (IllegalArgumentException e) {
-      throw new CheckpointException(e.getMessage(), e);
+      throw new CheckpointException(Kind.INVALID_VALUE, e.getMessage(), e);
     }
     // Whole pickled models (torch.save(model)) come back as inert objects: nothing runs.
     LoadOptions options = LoadOptions.defaults().mapLocation(device).inertObjects(true);

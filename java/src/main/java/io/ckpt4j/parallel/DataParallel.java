@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
@@ -145,7 +146,7 @@ public final class DataParallel<M> extends Module {
     byte[] err = NativeLibrary.errorBuffer();
     if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
       dp.close();
-      throw new CheckpointException(NativeLibrary.message(err));
+      throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
     }
     return dp;
   }

@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.tensor.ScalarTypes;
@@ -281,8 +282,8 @@ public final class StateDict implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       out.close();
-      throw new CheckpointException("cannot move the state_dict to " + device + ": "
-          + NativeErrors.firstLine(e), e);
+      throw new CheckpointException(Kind.NATIVE, "cannot move the state_dict to " + device + ": "
+          + CheckpointException.firstLine(e), e);
     }
     out.metadata = Metadata.copy(metadata);
     return out;
@@ -357,7 +358,8 @@ public final class StateDict implements AutoCloseable {
   }
 
   private static CheckpointException collision(String what, String key, String renamed) {
-    return new CheckpointException(what + " turns key '" + key + "' into '" + renamed
+    return new CheckpointException(Kind.STATE_DICT_MISMATCH,
+        what + " turns key '" + key + "' into '" + renamed
         + "', which the state_dict already has: remove one of them first (StateDict.filter)");
   }
 

@@ -1,6 +1,7 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
@@ -107,7 +108,8 @@ public final class TensorMaterializer implements AutoCloseable {
       storages.put(root, t);
       return t;
     }
-    throw new CheckpointException("storage " + root.key() + " has no bytes bound to it");
+    throw new CheckpointException(Kind.INVALID_TENSOR,
+        "storage " + root.key() + " has no bytes bound to it");
   }
 
   /** Reads or maps one block of storages, each then moved to its map_location device. */
@@ -136,7 +138,8 @@ public final class TensorMaterializer implements AutoCloseable {
 
   private static Tensor copyToTensor(ByteBuffer bytes, long nbytes) throws CheckpointException {
     if (bytes.remaining() != nbytes) {
-      throw new CheckpointException("storage bytes in memory are " + bytes.remaining()
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage bytes in memory are " + bytes.remaining()
           + " bytes, expected " + nbytes);
     }
     Tensor t = torch.empty(new long[] {nbytes}, new TensorOptions(torch.ScalarType.Byte), null);
@@ -148,7 +151,7 @@ public final class TensorMaterializer implements AutoCloseable {
   }
 
   private void ensureOpen() throws CheckpointException {
-    if (closed) throw new CheckpointException("the checkpoint is closed");
+    if (closed) throw new CheckpointException(Kind.CLOSED, "the checkpoint is closed");
   }
 
   @Override

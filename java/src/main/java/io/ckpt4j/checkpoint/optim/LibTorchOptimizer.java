@@ -191,10 +191,12 @@ public final class LibTorchOptimizer extends AbstractOptimizer {
     if (kind.hasBetas()) {
       List<Double> betas = PyValues.toDoubles(PyValues.require(options, BETAS, where),
           where + " 'betas'");
-      if (betas.size() != 2) throw new CheckpointException(where + " 'betas' must hold 2 numbers");
+      if (betas.size() != 2) throw new CheckpointException(CheckpointException.Kind.INVALID_VALUE,
+          where + " 'betas' must hold 2 numbers");
       boolean decoupled = Boolean.TRUE.equals(options.get("decoupled_weight_decay"));
       if (decoupled != (kind == Kind.ADAMW)) {
-        throw new CheckpointException(where + " has decoupled_weight_decay=" + decoupled
+        throw new CheckpointException(CheckpointException.Kind.UNSUPPORTED_VALUE,
+            where + " has decoupled_weight_decay=" + decoupled
             + ", which LibTorch's " + kind.pythonName + " does not do: use "
             + (decoupled ? "LibTorchOptimizer.adamW" : "LibTorchOptimizer.adam"));
       }
@@ -202,7 +204,8 @@ public final class LibTorchOptimizer extends AbstractOptimizer {
     for (String flag : UNSUPPORTED_FLAGS) {
       Object v = options.get(flag);
       if (v != null && PyValues.toBoolean(v, where + " '" + flag + "'")) {
-        throw new CheckpointException(where + " has " + flag + "=True, which LibTorch's "
+        throw new CheckpointException(CheckpointException.Kind.UNSUPPORTED_VALUE,
+            where + " has " + flag + "=True, which LibTorch's "
             + kind.pythonName + " does not do: use the Java optimizer io.ckpt4j.checkpoint.optim."
             + kind.pythonName + " instead");
       }
@@ -237,8 +240,9 @@ public final class LibTorchOptimizer extends AbstractOptimizer {
     try {
       optimizer.load(in);
     } catch (RuntimeException e) {
-      throw new CheckpointException("LibTorch's " + kind.pythonName + " refused the state: "
-          + OptimArchives.oneLine(e), e);
+      throw new CheckpointException(CheckpointException.Kind.NATIVE,
+          "LibTorch's " + kind.pythonName + " refused the state: "
+          + CheckpointException.firstLine(e), e);
     }
   }
 
@@ -260,8 +264,9 @@ public final class LibTorchOptimizer extends AbstractOptimizer {
     } catch (CheckpointException | RuntimeException e) {
       made.forEach(Tensor::close);
       if (e instanceof CheckpointException c) throw c;
-      throw new CheckpointException("cannot read the state of LibTorch's " + kind.pythonName
-          + ": " + OptimArchives.oneLine(e), e);
+      throw new CheckpointException(CheckpointException.Kind.NATIVE,
+          "cannot read the state of LibTorch's " + kind.pythonName
+          + ": " + CheckpointException.firstLine(e), e);
     }
     LinkedHashMap<Long, LinkedHashMap<String, Object>> state = new LinkedHashMap<>();
     for (Map.Entry<Integer, LinkedHashMap<String, Object>> e : byIndex.entrySet()) {
@@ -302,8 +307,9 @@ public final class LibTorchOptimizer extends AbstractOptimizer {
     } catch (CheckpointException | RuntimeException e) {
       for (int g = 0; g < groups.size(); g++) groups.get(g).replaceOptions(old.get(g));
       if (e instanceof CheckpointException c) throw c;
-      throw new CheckpointException("LibTorch's " + kind.pythonName + " refused the state: "
-          + OptimArchives.oneLine(e), e);
+      throw new CheckpointException(CheckpointException.Kind.NATIVE,
+          "LibTorch's " + kind.pythonName + " refused the state: "
+          + CheckpointException.firstLine(e), e);
     }
     pushed = snapshot();
   }

@@ -111,7 +111,8 @@ final class LibTorchStates {
       Object v = saved.get(name);
       if (v == null) continue;
       if (!(v instanceof Tensor t)) {
-        throw new CheckpointException("the optimizer state '" + name + "' of parameter " + index
+        throw new CheckpointException(CheckpointException.Kind.INVALID_VALUE,
+            "the optimizer state '" + name + "' of parameter " + index
             + " must be a tensor, not " + PythonTypes.name(v));
       }
       StateDictFit.checkShape(index, name, t, param);
@@ -134,7 +135,8 @@ final class LibTorchStates {
   }
 
   private CheckpointException missing(int index, String key) {
-    return new CheckpointException("the optimizer state of parameter " + index + " has no '" + key
+    return new CheckpointException(CheckpointException.Kind.STATE_DICT_MISMATCH,
+        "the optimizer state of parameter " + index + " has no '" + key
         + "': it was not saved by torch.optim." + kind.pythonName);
   }
 

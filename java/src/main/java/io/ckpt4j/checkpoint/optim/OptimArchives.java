@@ -1,6 +1,8 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +36,10 @@ final class OptimArchives {
       in.load_from(temp.toString());
       return in;
     } catch (IOException | RuntimeException e) {
-      throw new CheckpointException("cannot pass the optimizer state through a LibTorch archive"
-          + " in " + (temp == null ? "the temporary directory" : temp) + ": " + oneLine(e), e);
+      throw new CheckpointException(e instanceof IOException ? Kind.IO : Kind.NATIVE,
+          "cannot pass the optimizer state through a LibTorch archive in "
+              + (temp == null ? "the temporary directory" : temp) + ": "
+              + CheckpointException.firstLine(e), e);
     } finally {
       if (temp != null) {
         try {
@@ -83,12 +87,5 @@ final class OptimArchives {
     if (archive.try_read(key, v)) return v;
     v.close();
     return null;
-  }
-
-  /** The first line of a native error. */
-  static String oneLine(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyValues;
 import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayList;
@@ -265,7 +266,8 @@ public abstract class Optimizer extends AbstractOptimizer {
 
   /** A one-line error for a saved state that lacks {@code key}. */
   protected final CheckpointException missingState(int index, String key) {
-    return new CheckpointException("the optimizer state of parameter " + index + " has no '" + key
+    return new CheckpointException(Kind.STATE_DICT_MISMATCH,
+        "the optimizer state of parameter " + index + " has no '" + key
         + "': it was not saved by torch.optim." + name() + " with these hyper-parameters");
   }
 
@@ -274,7 +276,8 @@ public abstract class Optimizer extends AbstractOptimizer {
       throws CheckpointException {
     if (!(state.get(key) instanceof Tensor)) {
       if (!state.containsKey(key)) throw missingState(index, key);
-      throw new CheckpointException("the optimizer state '" + key + "' of parameter " + index
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "the optimizer state '" + key + "' of parameter " + index
           + " must be a tensor, not " + PythonTypes.name(state.get(key)));
     }
   }

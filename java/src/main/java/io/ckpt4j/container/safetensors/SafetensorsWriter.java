@@ -1,6 +1,7 @@
 package io.ckpt4j.container.safetensors;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -161,10 +162,10 @@ public final class SafetensorsWriter {
   public void write(Path file) throws CheckpointException {
     byte[] header = header();
     if (header.length > SafetensorsHeader.MAX_HEADER_BYTES) {
-      throw new CheckpointException(
-          "writing safetensors file " + file + ": the header would be " + header.length
-              + " bytes, more than the format's " + SafetensorsHeader.MAX_HEADER_BYTES
-              + "-byte limit: split the tensors over several files");
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "the header would be " + header.length + " bytes, more than the format's "
+              + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit: split the tensors over several"
+              + " files").at(location(file));
     }
     try (FileChannel channel =
         FileChannel.open(
@@ -181,16 +182,21 @@ public final class SafetensorsWriter {
         CountingChannel out = new CountingChannel(channel, t);
         t.body().writeTo(out);
         if (out.count != t.byteLength()) {
-          throw new CheckpointException(
-              "writing safetensors file " + file + ": tensor " + t.name() + " needs "
-                  + t.byteLength() + " bytes but its body wrote " + out.count);
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              "tensor " + t.name() + " needs " + t.byteLength() + " bytes but its body wrote "
+                  + out.count).at(location(file));
         }
       }
     } catch (CheckpointException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw new CheckpointException("writing safetensors file " + file + " failed: " + e, e);
+      throw new CheckpointException(Kind.IO, "failed: " + e, e).at(location(file));
     }
+  }
+
+  /** Where errors about a file being written say they happened. */
+  private static String location(Path file) {
+    return "writing safetensors file " + file;
   }
 
   private static void writeFully(WritableByteChannel channel, ByteBuffer buffer)
