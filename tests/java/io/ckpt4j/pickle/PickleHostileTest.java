@@ -135,7 +135,7 @@ class PickleHostileTest {
   @Test
   void stringLimitIsEnforced() {
     PickleOptions options = PickleOptions.builder().where("limit.pkl")
-        .limits(PickleLimits.DEFAULT.withMaxStringBytes(4)).build();
+        .limits(PickleLimits.builder().maxStringBytes(4).build()).build();
     assertContains("maxStringBytes",
         refused(concat(bytes('X'), le32(5), "hello".getBytes(), bytes('.')), options));
   }
@@ -196,7 +196,7 @@ class PickleHostileTest {
   @Test
   void elementLimitStopsListBombs() {
     PickleOptions options = PickleOptions.builder().where("bomb.pkl")
-        .limits(PickleLimits.DEFAULT.withMaxElements(10_000)).build();
+        .limits(PickleLimits.builder().maxElements(10_000).build()).build();
     // A list, memoized, then 20000 x (BINGET 0 APPEND) onto a second list.
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(bytes(0x80, 2, ']', 'q', 0, ']'));
@@ -212,7 +212,7 @@ class PickleHostileTest {
     assertContains("maxMemoEntries",
         refused(concat(bytes(0x80, 2, 'N', 'r'), le32(0xfffffff0), bytes('.'))));
     PickleOptions small = PickleOptions.builder().where("memo.pkl")
-        .limits(PickleLimits.DEFAULT.withMaxMemoEntries(100)).build();
+        .limits(PickleLimits.builder().maxMemoEntries(100).build()).build();
     assertContains("maxMemoEntries", refused(bytes(0x80, 2, 'N', 'q', 100, '.'), small));
   }
 

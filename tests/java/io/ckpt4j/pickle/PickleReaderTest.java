@@ -231,7 +231,7 @@ class PickleReaderTest {
 
   @Test
   void limitsMustBePositive() {
-    assertThrows(IllegalArgumentException.class, () -> PickleLimits.DEFAULT.withMaxNestingDepth(0));
-    assertThrows(IllegalArgumentException.class, () -> PickleLimits.DEFAULT.withMaxElements(-1));
+    assertThrows(IllegalArgumentException.class, () -> PickleLimits.builder().maxNestingDepth(0).build());
+    assertThrows(IllegalArgumentException.class, () -> PickleLimits.builder().maxElements(-1).build());
   }
 }

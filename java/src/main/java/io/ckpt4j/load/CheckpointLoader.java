@@ -39,8 +39,9 @@ public final class CheckpointLoader {
 
   /** The format of {@code file}, from its first bytes. */
   public static Format detect(Path file) throws CheckpointException {
-    try (FileChannel channel = open(file)) {
-      return FormatSniffer.sniff(file, channel);
+    try (FileChannel channel = open(file);
+        FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
+      return sniffed.format();
     } catch (IOException e) {
       throw wrap(file, e);
     }
@@ -54,15 +55,14 @@ public final class CheckpointLoader {
   /** Parses the file's structure (no tensor bytes read). */
   static Loaded read(Path file, LoadOptions options) throws CheckpointException {
     GlobalResolver resolver = CheckpointGlobals.resolver(options);
-    try (FileChannel channel = open(file)) {
-      Format format = FormatSniffer.sniff(file, channel);
-      return switch (format) {
-        case ZIP -> ZipCheckpointReader.read(file, resolver);
+    try (FileChannel channel = open(file);
+        FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
+      return switch (sniffed.format()) {
+        case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
         case SAFETENSORS -> SafetensorsLoader.read(file);
-        case TORCHSCRIPT, LIBTORCH ->
-            throw new CheckpointException(Kind.WRONG_LOADER,
-                ZipCheckpointReader.archiveRefusal(file));
+        case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(Kind.WRONG_LOADER,
+            ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
       };
     } catch (IOException e) {
       throw wrap(file, e);

@@ -2,6 +2,7 @@ package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.container.zip.TorchZip;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 
-/** Tells a checkpoint's format from its first bytes. */
+/**
+ * Tells a checkpoint's format from its first bytes, as torch.load decides it. A zip is opened and
+ * classified once; the open archive goes to its reader with the verdict ({@link Sniffed}).
+ */
 final class FormatSniffer {
   /** Enough for every signature below (tar's sits at 257). */
   private static final int HEAD_BYTES = 512;
@@ -28,7 +32,16 @@ final class FormatSniffer {
 
   private FormatSniffer() {}
 
-  static Format sniff(Path file, FileChannel channel) throws IOException {
+  /** A format, and for the zip kinds the archive already opened and classified (else null). */
+  record Sniffed(Format format, TorchZip zip) implements AutoCloseable {
+    @Override
+    public void close() throws CheckpointException {
+      if (zip != null) zip.archive().close();
+    }
+  }
+
+  /** The format of {@code file}; the caller closes the result (it may hold the open zip). */
+  static Sniffed sniff(Path file, FileChannel channel) throws IOException {
     ByteBuffer head = CheckpointLoader.head(channel, HEAD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     int n = head.remaining();
     if (n == 0) throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
@@ -40,7 +53,7 @@ final class FormatSniffer {
       long headerLength = head.getLong(0);
       if (headerLength > 1 && headerLength <= SAFETENSORS_MAX_HEADER
           && head.get(SAFETENSORS_PREFIX) == '{') {
-        return Format.SAFETENSORS;
+        return new Sniffed(Format.SAFETENSORS, null);
       }
     }
     if (n >= TAR_MAGIC_OFFSET + TAR_MAGIC.length() && TAR_MAGIC.equals(new String(head.array(),
@@ -49,7 +62,7 @@ final class FormatSniffer {
           file + " is a tar archive: torch.save's tar format (torch"
           + " before 0.4) is not supported; re-save it with a newer torch");
     }
-    if (LegacyReader.looksLegacy(head, file.toString())) return Format.LEGACY;
+    if (LegacyReader.looksLegacy(head, file.toString())) return new Sniffed(Format.LEGACY, null);
     if (head.get(0) == (byte) 0x80 || isLegacyCandidate(head)) {
       // Parse far enough to give the real reason (a refused global, a bad opcode...).
       LegacyReader.read(file, channel, CheckpointGlobals.resolver(LoadOptions.defaults()));

@@ -26,10 +26,11 @@ final class ZipCheckpointReader {
    * zip (torch.save), torchscript (code inside), or libtorch (an old model.json archive with
    * parameters and no code: LibTorch C++'s torch::save); an error naming what any other zip is.
    */
-  static Format classify(Path file) throws CheckpointException {
-    try (ZipArchive zip = ZipArchive.open(file)) {
+  static FormatSniffer.Sniffed classify(Path file) throws CheckpointException {
+    ZipArchive zip = ZipArchive.open(file);
+    try {
       TorchZip torch = TorchZip.inspect(zip);
-      return switch (torch.kind()) {
+      Format format = switch (torch.kind()) {
         case TORCHSCRIPT -> Format.TORCHSCRIPT;
         case OLD_MODEL_JSON -> hasCode(torch) ? Format.TORCHSCRIPT : Format.LIBTORCH;
         default -> {
@@ -37,23 +38,35 @@ final class ZipCheckpointReader {
           yield Format.ZIP;
         }
       };
+      return new FormatSniffer.Sniffed(format, torch);
+    } catch (CheckpointException | RuntimeException e) {
+      try {
+        zip.close();
+      } catch (CheckpointException closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
     }
   }
 
   /** Why an archive is not loadable as data; names an old model.json archive's age. */
   static String archiveRefusal(Path file) throws CheckpointException {
     try (ZipArchive zip = ZipArchive.open(file)) {
-      TorchZip torch = TorchZip.inspect(zip);
-      if (torch.kind() == ZipKind.OLD_MODEL_JSON) {
-        try {
-          torch.requireTorchSave();
-        } catch (CheckpointException e) {
-          return e.getMessage();
-        }
-      }
-      return file + " is a " + (hasCode(torch) ? "TorchScript" : "LibTorch C++") + " archive:"
-          + " it holds code, which the safe reader never loads";
+      return archiveRefusal(file, TorchZip.inspect(zip));
     }
+  }
+
+  /** {@link #archiveRefusal(Path)} for an archive already open. */
+  static String archiveRefusal(Path file, TorchZip torch) {
+    if (torch.kind() == ZipKind.OLD_MODEL_JSON) {
+      try {
+        torch.requireTorchSave();
+      } catch (CheckpointException e) {
+        return e.getMessage();
+      }
+    }
+    return file + " is a " + (hasCode(torch) ? "TorchScript" : "LibTorch C++") + " archive:"
+        + " it holds code, which the safe reader never loads";
   }
 
   private static boolean hasCode(TorchZip torch) {
@@ -63,18 +76,17 @@ final class ZipCheckpointReader {
     return false;
   }
 
-  static Loaded read(Path file, GlobalResolver resolver) throws CheckpointException {
-    try (ZipArchive zip = ZipArchive.open(file)) {
-      TorchZip torch = TorchZip.inspect(zip).requireTorchSave();
-      torch.byteOrder();
-      ZipEntry pickle = torch.requireRecord(TorchZip.DATA_PKL);
-      String where = file + ":" + pickle.name();
-      ByteBuffer pkl = zip.read(pickle, MAX_PICKLE_BYTES, "the pickle");
-      StorageTable storages = new StorageTable(where);
-      Object value = Pickles.load(pkl, resolver, storages::resolve, where);
-      for (StorageRef ref : storages.roots().values()) bind(torch, ref, file);
-      return new Loaded(Format.ZIP, value, storages.roots().values());
-    }
+  /** Reads the torch.save zip {@code torch}, opened and classified by the sniffer. */
+  static Loaded read(Path file, TorchZip torch, GlobalResolver resolver)
+      throws CheckpointException {
+    torch.byteOrder();
+    ZipEntry pickle = torch.requireRecord(TorchZip.DATA_PKL);
+    String where = file + ":" + pickle.name();
+    ByteBuffer pkl = torch.archive().read(pickle, MAX_PICKLE_BYTES, "the pickle");
+    StorageTable storages = new StorageTable(where);
+    Object value = Pickles.load(pkl, resolver, storages::resolve, where);
+    for (StorageRef ref : storages.roots().values()) bind(torch, ref, file);
+    return new Loaded(Format.ZIP, value, storages.roots().values());
   }
 
   /** Binds storage {@code key} to {@code <root>/data/<key>}: in place when stored. */

@@ -2,15 +2,27 @@ package io.ckpt4j.pickle;
 
 /**
  * Resource limits for one unpickling, so that a hostile file fails fast with a
- * {@link io.ckpt4j.CheckpointException} instead of exhausting memory, stack or time. Immutable;
- * change one limit with the {@code with...} methods:
+ * {@link io.ckpt4j.CheckpointException} instead of exhausting memory, stack or time. Every limit
+ * is positive; change some with a builder:
  *
- * <pre>{@code PickleLimits.DEFAULT.withMaxNestingDepth(5000)}</pre>
+ * <pre>{@code PickleLimits.DEFAULT.toBuilder().maxNestingDepth(5000).build()}</pre>
  *
  * Every length read from the file is also checked against what remains of the input, whatever
  * these limits say.
+ *
+ * @param maxMemoEntries at most this many memo entries, and memo indices below it
+ * @param maxMarkDepth at most this many MARKs open at once
+ * @param maxNestingDepth the result's containers nest at most this deep: a walker may recurse
+ *     this far
+ * @param maxStringBytes one str or bytes value holds at most this many bytes (and never more than
+ *     the input)
+ * @param maxIntegerBytes one LONG1/LONG4 int holds at most this many bytes; text ints at most the
+ *     same bits
+ * @param maxElements at most this many values pushed in all: bounds the memory of lists and memo
+ *     bombs
  */
-public final class PickleLimits {
+public record PickleLimits(int maxMemoEntries, int maxMarkDepth, int maxNestingDepth,
+    long maxStringBytes, int maxIntegerBytes, long maxElements) {
   /** Memo entries, which also bounds memo indices. */
   public static final int DEFAULT_MAX_MEMO_ENTRIES = 1 << 20;
   /** MARKs open at once (nested tuples, lists and dicts being built). */
@@ -29,107 +41,83 @@ public final class PickleLimits {
       DEFAULT_MAX_MARK_DEPTH, DEFAULT_MAX_NESTING_DEPTH, DEFAULT_MAX_STRING_BYTES,
       DEFAULT_MAX_INTEGER_BYTES, DEFAULT_MAX_ELEMENTS);
 
-  private final int maxMemoEntries;
-  private final int maxMarkDepth;
-  private final int maxNestingDepth;
-  private final long maxStringBytes;
-  private final int maxIntegerBytes;
-  private final long maxElements;
-
-  private PickleLimits(int maxMemoEntries, int maxMarkDepth, int maxNestingDepth,
-      long maxStringBytes, int maxIntegerBytes, long maxElements) {
-    this.maxMemoEntries = positive("maxMemoEntries", maxMemoEntries);
-    this.maxMarkDepth = positive("maxMarkDepth", maxMarkDepth);
-    this.maxNestingDepth = positive("maxNestingDepth", maxNestingDepth);
-    this.maxStringBytes = positive("maxStringBytes", maxStringBytes);
-    this.maxIntegerBytes = positive("maxIntegerBytes", maxIntegerBytes);
-    this.maxElements = positive("maxElements", maxElements);
+  /** Checks that every limit is positive. */
+  public PickleLimits {
+    positive("maxMemoEntries", maxMemoEntries);
+    positive("maxMarkDepth", maxMarkDepth);
+    positive("maxNestingDepth", maxNestingDepth);
+    positive("maxStringBytes", maxStringBytes);
+    positive("maxIntegerBytes", maxIntegerBytes);
+    positive("maxElements", maxElements);
   }
 
-  /** At most this many memo entries, and memo indices below it. */
-  public int maxMemoEntries() {
-    return maxMemoEntries;
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return DEFAULT.toBuilder();
   }
 
-  /** At most this many MARKs open at once. */
-  public int maxMarkDepth() {
-    return maxMarkDepth;
+  /** A builder starting from these limits. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  /** The result's containers nest at most this deep: a walker may recurse this far. */
-  public int maxNestingDepth() {
-    return maxNestingDepth;
-  }
-
-  /** One str or bytes value holds at most this many bytes (and never more than the input). */
-  public long maxStringBytes() {
-    return maxStringBytes;
-  }
-
-  /** One LONG1/LONG4 int holds at most this many bytes; text ints at most the same bits. */
-  public int maxIntegerBytes() {
-    return maxIntegerBytes;
-  }
-
-  /** At most this many values pushed in all: bounds the memory of lists and memo bombs. */
-  public long maxElements() {
-    return maxElements;
-  }
-
-  /** These limits with {@link #maxMemoEntries()} replaced. */
-  public PickleLimits withMaxMemoEntries(int value) {
-    return new PickleLimits(value, maxMarkDepth,
-        maxNestingDepth, maxStringBytes, maxIntegerBytes, maxElements);
-  }
-
-  /** These limits with {@link #maxMarkDepth()} replaced. */
-  public PickleLimits withMaxMarkDepth(int value) {
-    return new PickleLimits(maxMemoEntries, value,
-        maxNestingDepth, maxStringBytes, maxIntegerBytes, maxElements);
-  }
-
-  /** These limits with {@link #maxNestingDepth()} replaced. */
-  public PickleLimits withMaxNestingDepth(int value) {
-    return new PickleLimits(maxMemoEntries, maxMarkDepth,
-        value, maxStringBytes, maxIntegerBytes, maxElements);
-  }
-
-  /** These limits with {@link #maxStringBytes()} replaced. */
-  public PickleLimits withMaxStringBytes(long value) {
-    return new PickleLimits(maxMemoEntries, maxMarkDepth,
-        maxNestingDepth, value, maxIntegerBytes, maxElements);
-  }
-
-  /** These limits with {@link #maxIntegerBytes()} replaced. */
-  public PickleLimits withMaxIntegerBytes(int value) {
-    return new PickleLimits(maxMemoEntries, maxMarkDepth,
-        maxNestingDepth, maxStringBytes, value, maxElements);
-  }
-
-  /** These limits with {@link #maxElements()} replaced. */
-  public PickleLimits withMaxElements(long value) {
-    return new PickleLimits(maxMemoEntries, maxMarkDepth,
-        maxNestingDepth, maxStringBytes, maxIntegerBytes, value);
-  }
-
-  private static int positive(String name, int value) {
+  private static void positive(String name, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be positive, not " + value);
     }
-    return value;
   }
 
-  private static long positive(String name, long value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(name + " must be positive, not " + value);
+  /** Sets some limits; {@link #build()} checks them all. */
+  public static final class Builder {
+    private int maxMemoEntries;
+    private int maxMarkDepth;
+    private int maxNestingDepth;
+    private long maxStringBytes;
+    private int maxIntegerBytes;
+    private long maxElements;
+
+    private Builder(PickleLimits from) {
+      maxMemoEntries = from.maxMemoEntries;
+      maxMarkDepth = from.maxMarkDepth;
+      maxNestingDepth = from.maxNestingDepth;
+      maxStringBytes = from.maxStringBytes;
+      maxIntegerBytes = from.maxIntegerBytes;
+      maxElements = from.maxElements;
     }
-    return value;
-  }
 
-  @Override
-  public String toString() {
-    return "PickleLimits{maxMemoEntries=" + maxMemoEntries + ", maxMarkDepth=" + maxMarkDepth
-        + ", maxNestingDepth=" + maxNestingDepth + ", maxStringBytes=" + maxStringBytes
-        + ", maxIntegerBytes=" + maxIntegerBytes + ", maxElements=" + maxElements + "}";
+    public Builder maxMemoEntries(int value) {
+      maxMemoEntries = value;
+      return this;
+    }
+
+    public Builder maxMarkDepth(int value) {
+      maxMarkDepth = value;
+      return this;
+    }
+
+    public Builder maxNestingDepth(int value) {
+      maxNestingDepth = value;
+      return this;
+    }
+
+    public Builder maxStringBytes(long value) {
+      maxStringBytes = value;
+      return this;
+    }
+
+    public Builder maxIntegerBytes(int value) {
+      maxIntegerBytes = value;
+      return this;
+    }
+
+    public Builder maxElements(long value) {
+      maxElements = value;
+      return this;
+    }
+
+    public PickleLimits build() {
+      return new PickleLimits(maxMemoEntries, maxMarkDepth, maxNestingDepth, maxStringBytes,
+          maxIntegerBytes, maxElements);
+    }
   }
 }

@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Python's names for the Java values of a loaded object tree, and text from a file made printable. */
+/**
+ * Python's names for the Java values of an object tree, and text from a file made printable, for
+ * one-line messages.
+ */
 public final class PythonTypes {
   /** Names and literals from a file are cut to this many chars in messages. */
   public static final int MAX_QUOTED_CHARS = 200;
@@ -28,7 +31,11 @@ public final class PythonTypes {
     if (value instanceof TensorRef t) return t.isParameter() ? "Parameter" : "Tensor";
     if (value instanceof PyObject o) return "object of class " + printable(o.className());
     if (value instanceof PyGlobalRef g) return "global " + printable(g.qualifiedName());
-    return value.getClass().getSimpleName();
+    Class<?> type = value.getClass();
+    // ckpt4j's own values (a torch.device, a dtype) by their short name; any other Java object
+    // is named in full, since it has no Python name at all.
+    String name = type.getName();
+    return name.startsWith("io.ckpt4j.") ? type.getSimpleName() : "Java " + name;
   }
 
   /**

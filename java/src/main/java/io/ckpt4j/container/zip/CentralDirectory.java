@@ -5,6 +5,7 @@ import static io.ckpt4j.container.zip.ZipFormat.*;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
@@ -264,5 +265,51 @@ final class CentralDirectory {
           where + " has a name that is not valid " + charset.name()
               + ": corrupt archive", e);
     }
+  }
+
+  /**
+   * The central directory header of a stored entry already written; zip64 fields for what does
+   * not fit 32 bits, or for everything when {@code forceZip64}.
+   */
+  static ByteBuffer encode(ZipEntry e, byte[] nameBytes, int flags, boolean forceZip64) {
+    boolean zip64Size = forceZip64 || e.size() >= U32_SENTINEL;
+    boolean zip64Offset = forceZip64 || e.localHeaderOffset() >= U32_SENTINEL;
+    int zip64Fields = (zip64Size ? 2 : 0) + (zip64Offset ? 1 : 0);
+    int extraLength = zip64Fields == 0 ? 0 : EXTRA_HEADER_SIZE + zip64Fields * Long.BYTES;
+    int version = zip64Fields == 0 ? VERSION_DEFAULT : VERSION_ZIP64;
+    ByteBuffer h =
+        ByteBuffer.allocate(CENTRAL_HEADER_SIZE + nameBytes.length + extraLength)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    long size32 = zip64Size ? U32_SENTINEL : e.size();
+    long offset32 = zip64Offset ? U32_SENTINEL : e.localHeaderOffset();
+    h.putInt(CENTRAL_HEADER_SIGNATURE)
+        .putShort((short) version) // version made by (MS-DOS host)
+        .putShort((short) version) // version needed to extract
+        .putShort((short) flags)
+        .putShort((short) METHOD_STORED)
+        .putShort((short) DOS_TIME_MIDNIGHT)
+        .putShort((short) DOS_DATE_1980_01_01)
+        .putInt((int) e.crc32())
+        .putInt((int) size32) // compressed size
+        .putInt((int) size32) // uncompressed size
+        .putShort((short) nameBytes.length)
+        .putShort((short) extraLength)
+        .putShort((short) 0) // comment length
+        .putShort((short) 0) // disk number start
+        .putShort((short) 0) // internal attributes
+        .putInt(0) // external attributes
+        .putInt((int) offset32)
+        .put(nameBytes);
+    if (zip64Fields > 0) {
+      // APPNOTE 4.5.3: only the fields whose header value is the sentinel, in this order.
+      h.putShort((short) ZIP64_EXTRA_ID).putShort((short) (zip64Fields * Long.BYTES));
+      if (zip64Size) {
+        h.putLong(e.size()).putLong(e.compressedSize());
+      }
+      if (zip64Offset) {
+        h.putLong(e.localHeaderOffset());
+      }
+    }
+    return h.flip();
   }
 }

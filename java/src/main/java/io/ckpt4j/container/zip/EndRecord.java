@@ -5,6 +5,7 @@ import static io.ckpt4j.container.zip.ZipFormat.*;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 
 /**
@@ -210,5 +211,51 @@ record EndRecord(
         "end records at byte " + position
             + " describe a multi-disk (split) archive, which is not supported: join the parts"
             + " into one zip file");
+  }
+
+  /** The zip64 end of central directory record (APPNOTE 4.3.14). */
+  static ByteBuffer encodeZip64(long count, long cdSize, long cdOffset) {
+    ByteBuffer r = ByteBuffer.allocate(ZIP64_EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    return r.putInt(ZIP64_EOCD_SIGNATURE)
+        .putLong(ZIP64_EOCD_SIZE - ZIP64_EOCD_LEADING_BYTES) // size of the rest of the record
+        .putShort((short) VERSION_ZIP64) // version made by
+        .putShort((short) VERSION_ZIP64) // version needed
+        .putInt(0) // number of this disk
+        .putInt(0) // disk where the central directory starts
+        .putLong(count) // entries on this disk
+        .putLong(count) // total entries
+        .putLong(cdSize)
+        .putLong(cdOffset)
+        .flip();
+  }
+
+  /** The zip64 end of central directory locator (APPNOTE 4.3.15). */
+  static ByteBuffer encodeZip64Locator(long recordOffset) {
+    ByteBuffer l = ByteBuffer.allocate(ZIP64_LOCATOR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    return l.putInt(ZIP64_LOCATOR_SIGNATURE)
+        .putInt(0) // disk with the zip64 end record
+        .putLong(recordOffset)
+        .putInt(1) // total number of disks
+        .flip();
+  }
+
+  /**
+   * The end of central directory record (APPNOTE 4.3.16). A field that does not fit (or every
+   * field, when {@code forceZip64}) holds the sentinel that points to the zip64 record.
+   */
+  static ByteBuffer encode(long count, long cdSize, long cdOffset, boolean forceZip64) {
+    long eocdCount = forceZip64 || count >= U16_SENTINEL ? U16_SENTINEL : count;
+    long eocdSize = forceZip64 || cdSize >= U32_SENTINEL ? U32_SENTINEL : cdSize;
+    long eocdOffset = forceZip64 || cdOffset >= U32_SENTINEL ? U32_SENTINEL : cdOffset;
+    ByteBuffer eocd = ByteBuffer.allocate(EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    return eocd.putInt(EOCD_SIGNATURE)
+        .putShort((short) 0) // number of this disk
+        .putShort((short) 0) // disk where the central directory starts
+        .putShort((short) eocdCount) // entries on this disk
+        .putShort((short) eocdCount) // total entries
+        .putInt((int) eocdSize)
+        .putInt((int) eocdOffset)
+        .putShort((short) 0) // comment length
+        .flip();
   }
 }

@@ -5,6 +5,7 @@ import static io.ckpt4j.container.zip.ZipFormat.*;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -126,5 +127,53 @@ final class LocalHeader {
     return new CheckpointException(Kind.MALFORMED_CONTAINER,
         where + " gives " + field + " " + local
             + " but its central record gives " + central + ": corrupt or tampered archive");
+  }
+
+  /**
+   * A local header for a stored entry at {@code headerOffset}: zip64 sizes if asked, and torch's
+   * padding extra field so the data starts at a multiple of {@code alignment}. The CRC-32 is 0, to
+   * be patched once the data has streamed through.
+   */
+  static ByteBuffer encode(byte[] name, int flags, long size, boolean zip64Sizes,
+      long headerOffset, int alignment) {
+    int zip64Length = zip64Sizes ? LOCAL_ZIP64_EXTRA_SIZE : 0;
+    int padding = 0;
+    int paddingField = 0;
+    if (alignment > 1) {
+      long unpaddedDataStart =
+          headerOffset + LOCAL_HEADER_SIZE + name.length + zip64Length + EXTRA_HEADER_SIZE;
+      padding = (int) Math.floorMod(-unpaddedDataStart, (long) alignment);
+      paddingField = EXTRA_HEADER_SIZE + padding;
+    }
+    int extraLength = zip64Length + paddingField;
+    ByteBuffer h =
+        ByteBuffer.allocate(LOCAL_HEADER_SIZE + name.length + extraLength)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    long size32 = zip64Sizes ? U32_SENTINEL : size;
+    h.putInt(LOCAL_HEADER_SIGNATURE)
+        .putShort((short) (zip64Sizes ? VERSION_ZIP64 : VERSION_DEFAULT))
+        .putShort((short) flags)
+        .putShort((short) METHOD_STORED)
+        .putShort((short) DOS_TIME_MIDNIGHT)
+        .putShort((short) DOS_DATE_1980_01_01)
+        .putInt(0) // CRC-32: patched once the data has streamed through
+        .putInt((int) size32) // compressed size
+        .putInt((int) size32) // uncompressed size
+        .putShort((short) name.length)
+        .putShort((short) extraLength)
+        .put(name);
+    if (zip64Sizes) {
+      h.putShort((short) ZIP64_EXTRA_ID)
+          .putShort((short) (2 * Long.BYTES))
+          .putLong(size) // original size
+          .putLong(size); // compressed size
+    }
+    if (paddingField > 0) {
+      h.putShort((short) TORCH_PADDING_EXTRA_ID).putShort((short) padding);
+      for (int i = 0; i < padding; i++) {
+        h.put(TORCH_PADDING_BYTE);
+      }
+    }
+    return h.flip();
   }
 }

@@ -134,4 +134,12 @@ final class ZipFormat {
   static long u64(ByteBuffer b, int index) {
     return b.getLong(index);
   }
+
+  // ---- What the writer stamps on every record. ----
+  /** DOS date 1980-01-01 (day 1, month 1, year 0): a fixed stamp keeps output reproducible. */
+  static final int DOS_DATE_1980_01_01 = (1 << 5) | 1;
+  /** DOS time 00:00:00. */
+  static final int DOS_TIME_MIDNIGHT = 0;
+  /** Bytes of a zip64 extra field holding both sizes, as a local header carries it. */
+  static final int LOCAL_ZIP64_EXTRA_SIZE = EXTRA_HEADER_SIZE + 2 * Long.BYTES;
 }

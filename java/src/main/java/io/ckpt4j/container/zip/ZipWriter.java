@@ -41,14 +41,6 @@ public final class ZipWriter implements AutoCloseable {
   /** The largest alignment accepted: one memory page on common systems. */
   public static final int MAX_ALIGNMENT = 4096;
 
-  /** Bytes of a zip64 extra field holding both sizes, as a local header carries it. */
-  private static final int LOCAL_ZIP64_EXTRA_SIZE = EXTRA_HEADER_SIZE + 2 * Long.BYTES;
-
-  /** DOS date 1980-01-01 (day 1, month 1, year 0): a fixed stamp keeps output reproducible. */
-  private static final int DOS_DATE_1980_01_01 = (1 << 5) | 1;
-
-  private static final int DOS_TIME_MIDNIGHT = 0;
-
   /** What the central directory needs to know about an entry already written. */
   private record Written(byte[] nameBytes, int flags, ZipEntry entry) {}
 
@@ -144,7 +136,7 @@ public final class ZipWriter implements AutoCloseable {
     long headerOffset = position;
     boolean zip64Sizes = forceZip64 || size >= U32_SENTINEL;
     try {
-      ByteBuffer header = localHeader(nameBytes, flags, size, zip64Sizes, headerOffset);
+      ByteBuffer header = LocalHeader.encode(nameBytes, flags, size, zip64Sizes, headerOffset, alignment);
       writeFully(header);
       long dataOffset = position;
       EntryChannel out = new EntryChannel(size, name);
@@ -171,50 +163,6 @@ public final class ZipWriter implements AutoCloseable {
     }
   }
 
-  /** The local header, including zip64 sizes if needed and the alignment padding field. */
-  private ByteBuffer localHeader(
-      byte[] name, int flags, long size, boolean zip64Sizes, long headerOffset) {
-    int zip64Length = zip64Sizes ? LOCAL_ZIP64_EXTRA_SIZE : 0;
-    int padding = 0;
-    int paddingField = 0;
-    if (alignment > 1) {
-      long unpaddedDataStart =
-          headerOffset + LOCAL_HEADER_SIZE + name.length + zip64Length + EXTRA_HEADER_SIZE;
-      padding = (int) Math.floorMod(-unpaddedDataStart, (long) alignment);
-      paddingField = EXTRA_HEADER_SIZE + padding;
-    }
-    int extraLength = zip64Length + paddingField;
-    ByteBuffer h =
-        ByteBuffer.allocate(LOCAL_HEADER_SIZE + name.length + extraLength)
-            .order(ByteOrder.LITTLE_ENDIAN);
-    long size32 = zip64Sizes ? U32_SENTINEL : size;
-    h.putInt(LOCAL_HEADER_SIGNATURE)
-        .putShort((short) (zip64Sizes ? VERSION_ZIP64 : VERSION_DEFAULT))
-        .putShort((short) flags)
-        .putShort((short) METHOD_STORED)
-        .putShort((short) DOS_TIME_MIDNIGHT)
-        .putShort((short) DOS_DATE_1980_01_01)
-        .putInt(0) // CRC-32: patched once the data has streamed through
-        .putInt((int) size32) // compressed size
-        .putInt((int) size32) // uncompressed size
-        .putShort((short) name.length)
-        .putShort((short) extraLength)
-        .put(name);
-    if (zip64Sizes) {
-      h.putShort((short) ZIP64_EXTRA_ID)
-          .putShort((short) (2 * Long.BYTES))
-          .putLong(size) // original size
-          .putLong(size); // compressed size
-    }
-    if (paddingField > 0) {
-      h.putShort((short) TORCH_PADDING_EXTRA_ID).putShort((short) padding);
-      for (int i = 0; i < padding; i++) {
-        h.put(TORCH_PADDING_BYTE);
-      }
-    }
-    return h.flip();
-  }
-
   /** The entries written so far, with their offsets, in order. */
   public List<ZipEntry> entries() {
     List<ZipEntry> entries = new ArrayList<>(written.size());
@@ -230,106 +178,23 @@ public final class ZipWriter implements AutoCloseable {
     try {
       long cdOffset = position;
       for (Written w : written) {
-        writeFully(centralHeader(w));
+        writeFully(CentralDirectory.encode(w.entry(), w.nameBytes(), w.flags(), forceZip64));
       }
       long cdSize = position - cdOffset;
       long count = written.size();
       boolean zip64End =
           forceZip64 || count >= U16_SENTINEL || cdOffset >= U32_SENTINEL || cdSize >= U32_SENTINEL;
-      long eocdCount = count;
-      long eocdSize = cdSize;
-      long eocdOffset = cdOffset;
       if (zip64End) {
         long recordOffset = position;
-        writeFully(zip64EndRecord(count, cdSize, cdOffset));
-        writeFully(zip64Locator(recordOffset));
-        // Fields that do not fit (or all of them, when forced) point to the zip64 record.
-        eocdCount = forceZip64 || count >= U16_SENTINEL ? U16_SENTINEL : count;
-        eocdSize = forceZip64 || cdSize >= U32_SENTINEL ? U32_SENTINEL : cdSize;
-        eocdOffset = forceZip64 || cdOffset >= U32_SENTINEL ? U32_SENTINEL : cdOffset;
+        writeFully(EndRecord.encodeZip64(count, cdSize, cdOffset));
+        writeFully(EndRecord.encodeZip64Locator(recordOffset));
       }
-      ByteBuffer eocd = ByteBuffer.allocate(EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-      eocd.putInt(EOCD_SIGNATURE)
-          .putShort((short) 0) // number of this disk
-          .putShort((short) 0) // disk where the central directory starts
-          .putShort((short) eocdCount) // entries on this disk
-          .putShort((short) eocdCount) // total entries
-          .putInt((int) eocdSize)
-          .putInt((int) eocdOffset)
-          .putShort((short) 0); // comment length
-      writeFully(eocd.flip());
+      writeFully(EndRecord.encode(count, cdSize, cdOffset, forceZip64));
       finished = true;
     } catch (IOException | RuntimeException e) {
       failed = true;
       throw error(Kind.IO, "central directory failed at byte " + position + ": " + e, e);
     }
-  }
-
-  private ByteBuffer centralHeader(Written w) {
-    ZipEntry e = w.entry();
-    boolean zip64Size = forceZip64 || e.size() >= U32_SENTINEL;
-    boolean zip64Offset = forceZip64 || e.localHeaderOffset() >= U32_SENTINEL;
-    int zip64Fields = (zip64Size ? 2 : 0) + (zip64Offset ? 1 : 0);
-    int extraLength = zip64Fields == 0 ? 0 : EXTRA_HEADER_SIZE + zip64Fields * Long.BYTES;
-    int version = zip64Fields == 0 ? VERSION_DEFAULT : VERSION_ZIP64;
-    ByteBuffer h =
-        ByteBuffer.allocate(CENTRAL_HEADER_SIZE + w.nameBytes().length + extraLength)
-            .order(ByteOrder.LITTLE_ENDIAN);
-    long size32 = zip64Size ? U32_SENTINEL : e.size();
-    long offset32 = zip64Offset ? U32_SENTINEL : e.localHeaderOffset();
-    h.putInt(CENTRAL_HEADER_SIGNATURE)
-        .putShort((short) version) // version made by (MS-DOS host)
-        .putShort((short) version) // version needed to extract
-        .putShort((short) w.flags())
-        .putShort((short) METHOD_STORED)
-        .putShort((short) DOS_TIME_MIDNIGHT)
-        .putShort((short) DOS_DATE_1980_01_01)
-        .putInt((int) e.crc32())
-        .putInt((int) size32) // compressed size
-        .putInt((int) size32) // uncompressed size
-        .putShort((short) w.nameBytes().length)
-        .putShort((short) extraLength)
-        .putShort((short) 0) // comment length
-        .putShort((short) 0) // disk number start
-        .putShort((short) 0) // internal attributes
-        .putInt(0) // external attributes
-        .putInt((int) offset32)
-        .put(w.nameBytes());
-    if (zip64Fields > 0) {
-      // APPNOTE 4.5.3: only the fields whose header value is the sentinel, in this order.
-      h.putShort((short) ZIP64_EXTRA_ID).putShort((short) (zip64Fields * Long.BYTES));
-      if (zip64Size) {
-        h.putLong(e.size()).putLong(e.compressedSize());
-      }
-      if (zip64Offset) {
-        h.putLong(e.localHeaderOffset());
-      }
-    }
-    return h.flip();
-  }
-
-  private static ByteBuffer zip64EndRecord(long count, long cdSize, long cdOffset) {
-    ByteBuffer r = ByteBuffer.allocate(ZIP64_EOCD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    return r.putInt(ZIP64_EOCD_SIGNATURE)
-        .putLong(ZIP64_EOCD_SIZE - ZIP64_EOCD_LEADING_BYTES) // size of the rest of the record
-        .putShort((short) VERSION_ZIP64) // version made by
-        .putShort((short) VERSION_ZIP64) // version needed
-        .putInt(0) // number of this disk
-        .putInt(0) // disk where the central directory starts
-        .putLong(count) // entries on this disk
-        .putLong(count) // total entries
-        .putLong(cdSize)
-        .putLong(cdOffset)
-        .flip();
-  }
-
-  private static ByteBuffer zip64Locator(long recordOffset) {
-    ByteBuffer l = ByteBuffer.allocate(ZIP64_LOCATOR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    return l.putInt(ZIP64_LOCATOR_SIGNATURE)
-        .putInt(0) // disk with the zip64 end record
-        .putLong(recordOffset)
-        .putInt(1) // total number of disks
-        .flip();
   }
 
   /** Finishes the archive if it is complete, then closes the file. */
