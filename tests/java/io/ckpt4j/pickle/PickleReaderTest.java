@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.value.PyAppendable;
 import io.ckpt4j.value.PyBuildable;
 import io.ckpt4j.value.PyBytes;
@@ -36,15 +37,22 @@ class PickleReaderTest {
   }
 
   @Test
-  void refusedGlobalHasTheStandardMessage() {
+  void refusedGlobalHasTheStandardMessageAndItsHintWorks() throws CheckpointException {
+    byte[] pickle = ascii("cos\nsystem\n(S'ls'\ntR.");
     UnsupportedGlobalException e = assertThrows(UnsupportedGlobalException.class,
-        () -> PickleReader.load(ascii("cos\nsystem\n(S'ls'\ntR."), options(GlobalResolver.refuseAll())));
+        () -> PickleReader.load(pickle, options(GlobalResolver.refuseAll())));
+    assertEquals(Kind.REFUSED_GLOBAL, e.kind());
     assertEquals("os", e.module());
     assertEquals("system", e.name());
     assertEquals("unsupported global 'os.system' in test.pkl at byte 0: ckpt4j refuses to load"
-        + " code-bearing globals; if you trust this file, allow it with"
-        + " LoadOptions.allowGlobal(\"os.system\") or inert objects", e.getMessage());
-    assertEquals(PickleRefusal.standardMessage("os.system", "test.pkl at byte 0"), e.getMessage());
+        + " code-bearing globals; if you trust this file, read it as an inert object: add"
+        + " GlobalResolver.inert(\"os.system\"::equals) to the resolver (orElse)", e.getMessage());
+    // The hint, applied as written: the file then loads, and os.system is a record, never called.
+    Object value = PickleReader.load(pickle,
+        options(GlobalResolver.refuseAll().orElse(GlobalResolver.inert("os.system"::equals))));
+    PyObject call = assertInstanceOf(PyObject.class, value);
+    assertEquals("os.system", call.className());
+    assertEquals(PyTuple.of("ls"), call.args());
   }
 
   @Test
@@ -124,7 +132,7 @@ class PickleReaderTest {
 
   @Test
   void reduceNeedsACallable() {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("\u0080\u0002cm\nconst\n)R."),
             options(GlobalResolver.of(Map.of("m.const", 1L)))));
     assertTrue(e.getMessage().contains("REDUCE needs an allowed callable or class, not m.const"),
@@ -139,7 +147,7 @@ class PickleReaderTest {
     Object built = PickleReader.load(ascii("\u0080\u0002cm\nmake\n)RK\u0007b."), options(resolver));
     assertSame(target, built);
     assertEquals(List.of(7L), states);
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("\u0080\u0002]K\u0007b."), PickleOptions.defaults()));
     assertTrue(e.getMessage().contains("cannot BUILD a list"), e.getMessage());
   }
@@ -175,7 +183,7 @@ class PickleReaderTest {
     assertEquals(null, PickleReader.loadNext(buf, PickleOptions.defaults()));
     assertEquals(19, buf.position());
     int before = buf.position();
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.loadNext(buf, PickleOptions.defaults()));
     assertEquals(before, buf.position(), "unchanged on error");
     assertTrue(e.getMessage().contains("at byte 19"), "offsets are buffer positions: " + e.getMessage());
@@ -187,10 +195,17 @@ class PickleReaderTest {
     buf.position(2);
     assertEquals(5L, PickleReader.load(buf, PickleOptions.defaults()));
     assertEquals(2, buf.position());
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("N.N."), PickleOptions.defaults()));
     assertTrue(e.getMessage().startsWith("2 bytes after the STOP opcode at byte 1 in pickle"),
         e.getMessage());
+    // The message's hint, applied: loadNext reads the two pickles back to back.
+    assertTrue(e.getMessage().endsWith("(PickleReader.loadNext reads pickles back to back)"),
+        e.getMessage());
+    ByteBuffer two = ByteBuffer.wrap(ascii("N.N."));
+    assertEquals(null, PickleReader.loadNext(two, PickleOptions.defaults()));
+    assertEquals(null, PickleReader.loadNext(two, PickleOptions.defaults()));
+    assertEquals(4, two.position());
   }
 
   @Test
@@ -207,7 +222,7 @@ class PickleReaderTest {
     assertEquals("\u00c3\u00a9", PickleReader.load(pickle, PickleOptions.defaults()));
     PickleOptions utf8 = PickleOptions.builder().py2StringCharset(StandardCharsets.UTF_8).build();
     assertEquals("\u00e9", PickleReader.load(pickle, utf8));
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("U\u0001\u00ff."), utf8));
     assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
   }
