@@ -4,8 +4,9 @@ case documents where ckpt4j is stricter).
 
     python3 tests/python/make_crafted.py OUTDIR
 
-OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error"}]}. The Java tests check that
-ckpt4j refuses every file with one CheckpointException (one line), never another exception.
+OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error", "ckpt4j_kind"}]}. The Java
+tests check that ckpt4j refuses every file with one CheckpointException (one line) of the kind
+named, never another exception.
 """
 import io
 import json
@@ -112,6 +113,26 @@ STRICTER = {
 }
 
 
+# Why ckpt4j refuses each file it refuses (CheckpointException.Kind).
+KINDS = {
+    "shape_past_storage": "INVALID_TENSOR",
+    "offset_past_storage": "INVALID_TENSOR",
+    "stride_past_storage": "INVALID_TENSOR",
+    "negative_size": "INVALID_TENSOR",
+    "negative_stride": "INVALID_TENSOR",
+    "negative_offset": "INVALID_TENSOR",
+    "numel_overflow": "INVALID_TENSOR",
+    "extent_overflow": "INVALID_TENSOR",
+    "storage_numel_huge": "INVALID_TENSOR",
+    "storage_longer_than_record": "INVALID_TENSOR",
+    "storage_record_missing": "MALFORMED_CONTAINER",
+    "storage_two_dtypes": "INVALID_TENSOR",
+    "not_a_storage_pid": "INVALID_TENSOR",
+    "legacy_truncated_storage": "TRUNCATED",
+    "legacy_numel_mismatch": "INVALID_TENSOR",
+}
+
+
 def torch_verdict(path):
     try:
         torch.load(path, map_location="cpu")
@@ -133,6 +154,8 @@ def main(outdir):
         if name in STRICTER:
             assert case["torch_error"] is None, name
             case["ckpt4j_stricter"] = STRICTER[name]
+        if case["torch_error"] or name in STRICTER:
+            case["ckpt4j_kind"] = KINDS[name]
         index.append(case)
     # The legacy format: a real file, its last storage cut short / its numel header changed.
     legacy = os.path.join(outdir, "legacy_source.pt")
@@ -143,14 +166,15 @@ def main(outdir):
     open(cut, "wb").write(data[:-10])
     index.append({"name": "legacy_truncated_storage", "file": os.path.basename(cut),
                   "what": "legacy file whose storage bytes end 10 bytes early",
-                  "torch_error": torch_verdict(cut)})
+                  "torch_error": torch_verdict(cut),
+                  "ckpt4j_kind": KINDS["legacy_truncated_storage"]})
     header_at = len(data) - 64 * 4 - 8
     assert struct.unpack("<q", data[header_at:header_at + 8])[0] == 64
     bad = os.path.join(outdir, "legacy_numel_mismatch.pt")
     open(bad, "wb").write(data[:header_at] + struct.pack("<q", 2**40) + data[header_at + 8:])
     index.append({"name": "legacy_numel_mismatch", "file": os.path.basename(bad),
                   "what": "legacy storage record whose numel header says 2**40",
-                  "torch_error": torch_verdict(bad)})
+                  "torch_error": torch_verdict(bad), "ckpt4j_kind": KINDS["legacy_numel_mismatch"]})
     os.remove(legacy)
     with open(os.path.join(outdir, "index.json"), "w") as f:
         json.dump({"cases": index}, f, indent=1)

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
 import io.ckpt4j.tensor.MapLocation;
 import io.ckpt4j.value.TensorRef;
@@ -51,7 +53,7 @@ class MapLocationTest {
   @Test
   void aLocationTheDictDoesNotNameStaysAsSaved() {
     Assumptions.assumeFalse(torch.cuda_is_available(), "needs a machine without CUDA");
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("cuda:0=cpu")).close());
     assertTrue(e.getMessage().contains("cuda:3") && e.getMessage().contains("map_location"),
         e.getMessage());
@@ -69,14 +71,14 @@ class MapLocationTest {
   @Test
   void aDeviceThatDoesNotExistIsAClearError() {
     long visible = torch.cuda_is_available() ? torch.cuda_device_count() : 0;
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("cuda:" + (visible + 5))).close());
     assertTrue(e.getMessage().contains("cuda:" + (visible + 5)), e.getMessage());
   }
 
   @Test
   void anUnknownDeviceTypeIsAClearError() {
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("quantum:0")).close());
     assertTrue(e.getMessage().contains("quantum:0"), e.getMessage());
   }

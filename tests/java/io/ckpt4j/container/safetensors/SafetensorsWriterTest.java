@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.container.PythonCases;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -96,12 +98,15 @@ class SafetensorsWriterTest {
   void bodyWritingTheWrongLengthFails() {
     SafetensorsWriter w = new SafetensorsWriter()
         .add("t", SafetensorsDtype.F32, new long[] {2}, out -> out.write(ByteBuffer.allocate(4)));
-    CheckpointException e =
-        assertThrows(CheckpointException.class, () -> w.write(dir.resolve("short.safetensors")));
+    Path shorter = dir.resolve("short.safetensors");
+    CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE, () -> w.write(shorter));
     assertTrue(e.getMessage().contains("needs 8 bytes but its body wrote 4"), e.getMessage());
+    assertEquals("writing safetensors file " + shorter, e.location().orElseThrow());
     SafetensorsWriter longer = new SafetensorsWriter()
         .add("t", SafetensorsDtype.U8, new long[] {2}, out -> out.write(ByteBuffer.allocate(3)));
-    assertThrows(CheckpointException.class, () -> longer.write(dir.resolve("long.safetensors")));
+    e = Refusals.assertRefused(Kind.INVALID_VALUE,
+        () -> longer.write(dir.resolve("long.safetensors")));
+    assertTrue(e.getMessage().contains("wrote more than its 2 bytes"), e.getMessage());
   }
 
   @Test

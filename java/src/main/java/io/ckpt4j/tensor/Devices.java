@@ -101,8 +101,8 @@ public final class Devices {
   public static Device resolveStorage(String location, String saved, String key)
       throws CheckpointException {
     return resolve(location, "storage " + key + " (saved on " + saved + ")",
-        "pass map_location, e.g. LoadOptions.mapLocation(\"cpu\") or {\"" + saved
-            + "\": \"cuda:0\"}, to load it elsewhere");
+        "pass map_location to load it elsewhere, e.g. LoadOptions.mapLocation(\"cpu\") or, per"
+            + " device, LoadOptions.mapLocation(\"" + saved + "=cuda:0\")");
   }
 
   /** {@code text} safe for a one-line message: control characters escaped, long text cut. */

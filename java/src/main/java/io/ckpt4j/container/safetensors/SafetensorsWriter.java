@@ -179,7 +179,7 @@ public final class SafetensorsWriter {
       writeFully(channel, prefix);
       writeFully(channel, ByteBuffer.wrap(header));
       for (Pending t : ordered()) {
-        CountingChannel out = new CountingChannel(channel, t);
+        CountingChannel out = new CountingChannel(channel, t, file);
         t.body().writeTo(out);
         if (out.count != t.byteLength()) {
           throw new CheckpointException(Kind.INVALID_VALUE,
@@ -210,19 +210,22 @@ public final class SafetensorsWriter {
   private static final class CountingChannel implements WritableByteChannel {
     private final WritableByteChannel target;
     private final Pending tensor;
+    private final Path file;
     private long count;
 
-    CountingChannel(WritableByteChannel target, Pending tensor) {
+    CountingChannel(WritableByteChannel target, Pending tensor, Path file) {
       this.target = target;
       this.tensor = tensor;
+      this.file = file;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
       int n = src.remaining();
       if (n > tensor.byteLength() - count) {
-        throw new IOException(
-            "tensor " + tensor.name() + " wrote more than its " + tensor.byteLength() + " bytes");
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            "tensor " + tensor.name() + " wrote more than its " + tensor.byteLength() + " bytes")
+            .at(location(file));
       }
       writeFully(target, src);
       count += n;
