@@ -96,8 +96,8 @@ record TensorLeaf(
             + tensor.scalar_type() + " is not one ckpt4j writes; convert it, e.g. to float32"));
     if (tensor.is_meta() || !tensor.has_storage()) {
       throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
-          "cannot save the tensor at " + path + ": it has no storage"
-          + " with data (a meta or functional tensor); save a materialized copy");
+          "cannot save the tensor at " + path + ": it has no storage with data (a meta or"
+          + " functional tensor); save a tensor that holds data in its place");
     }
     return dtype;
   }
