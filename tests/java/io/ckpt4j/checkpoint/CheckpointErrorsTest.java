@@ -2,10 +2,13 @@ package io.ckpt4j.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.checkpoint.TrainingRun.Engine;
 import io.ckpt4j.checkpoint.optim.Adam;
 import io.ckpt4j.checkpoint.optim.AdamW;
@@ -18,6 +21,7 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.save.TorchSaver;
+import io.ckpt4j.value.TensorRef;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -79,9 +83,16 @@ class CheckpointErrorsTest {
     try (SmallNet net = new SmallNet();
         AdamW opt = new AdamW(List.of(ParamGroup.of(net.parameters())), AdamW.options());
         Checkpoint ckpt = Checkpoint.load(ckpt(TWO_GROUPS), TrainingFixtures.LOAD)) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> opt.loadStateDict(ckpt.optimizer()));
-      assertOneLine(e, "2 param groups", "this AdamW has 1", "same param groups");
+      assertOneLine(e, "2 param groups", "this AdamW has 1",
+          "build the optimizer with the same param groups as the run that saved it");
+      // The hint, applied: the optimizer of the run's spec, over its two groups, takes it.
+      try (TrainingRun run = new TrainingRun(
+          TrainingRun.spec(TrainingFixtures.root().resolve(TWO_GROUPS)), Engine.JAVA)) {
+        run.optimizer.loadStateDict(ckpt.optimizer());
+        assertEquals(2, run.optimizer.paramGroups().size());
+      }
     }
   }
 
@@ -92,10 +103,16 @@ class CheckpointErrorsTest {
       List<Tensor> fewer = new ArrayList<>(net.parameterList());
       fewer.remove(0);
       try (SGD opt = new SGD(List.of(ParamGroup.of(fewer)), SGD.options().momentum(0.5))) {
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
             () -> opt.loadStateDict(ckpt.optimizer()));
         assertOneLine(e, "param group 0", "has " + (fewer.size() + 1) + " parameters",
-            "has " + fewer.size(), "model.parameters() order");
+            "has " + fewer.size(), "build it over the same parameters, in Python's"
+                + " model.parameters() order");
+      }
+      // The hint, applied: over every parameter, in model.parameters() order, it loads.
+      try (SGD opt = new SGD(List.of(ParamGroup.of(net.parameterList())),
+          SGD.options().momentum(0.5))) {
+        opt.loadStateDict(ckpt.optimizer());
       }
     }
   }
@@ -110,7 +127,7 @@ class CheckpointErrorsTest {
         try (TrainingRun.Opt opt = TrainingRun.optimizer(TrainingRun.JSON.readTree(
             "{\"type\": \"SGD\", \"kwargs\": {\"momentum\": 0.9}}"),
             List.of(ParamGroup.of(reversed)), engine)) {
-          CheckpointException e = assertThrows(CheckpointException.class,
+          CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
               () -> opt.loadStateDict(ckpt.optimizer()));
           assertOneLine(e, "'momentum_buffer' of parameter 0", "has shape", "another model");
         }
@@ -127,7 +144,7 @@ class CheckpointErrorsTest {
             Adam.options().amsgrad(true));
         OptimizerStateDict broken = edited(loaded, o -> ((Map<?, ?>) ((Map<?, ?>) o.get("state"))
             .get(2L)).remove("max_exp_avg_sq"))) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> opt.loadStateDict(broken));
       assertOneLine(e, "parameter 2", "'max_exp_avg_sq'", "torch.optim.Adam");
     }
@@ -145,7 +162,7 @@ class CheckpointErrorsTest {
           group.put("lr", "0.1");
         })) {
       double before = opt.paramGroups().get(0).lr();
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> opt.loadStateDict(broken));
       assertOneLine(e, "param group 0", "'lr' must be a number, not str");
       assertEquals(before, opt.paramGroups().get(0).lr(), "a refused state dict changes nothing");
@@ -160,7 +177,7 @@ class CheckpointErrorsTest {
       StepLR sched = new StepLR(opt, 1, StepLR.DEFAULT_GAMMA);
       Map<String, Object> state = new LinkedHashMap<>(ckpt.lrScheduler());
       state.put("step_size", 2.5);
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> sched.loadStateDict(state));
       assertOneLine(e, "StepLR state_dict 'step_size' must be an int, not float");
     }
@@ -171,13 +188,24 @@ class CheckpointErrorsTest {
     try (SmallNet net = new SmallNet()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> LibTorchOptimizer.sgd(net.parameters(), SGD.options().maximize(true)));
-      assertOneLine(e, "maximize=True", "LibTorch's SGD", "io.ckpt4j.checkpoint.optim.SGD");
+      assertOneLine(e, "maximize=True", "LibTorch's SGD",
+          "use the Java optimizer io.ckpt4j.checkpoint.optim.SGD instead");
+      // The hint, applied: the Java SGD does maximize.
+      try (SGD java = new SGD(List.of(ParamGroup.of(net.parameters())),
+          SGD.options().maximize(true))) {
+        assertEquals(true, java.paramGroups().get(0).options().get("maximize"));
+      }
       try (LibTorchOptimizer adam = LibTorchOptimizer.adam(
               List.of(ParamGroup.of(net.parameters())), Adam.options());
           Checkpoint ckpt = Checkpoint.load(ckpt("adamw_data_parallel"), TrainingFixtures.LOAD)) {
-        CheckpointException c = assertThrows(CheckpointException.class,
+        CheckpointException c = Refusals.assertRefused(Kind.UNSUPPORTED_VALUE,
             () -> adam.loadStateDict(ckpt.optimizer()));
-        assertOneLine(c, "decoupled_weight_decay=true", "LibTorchOptimizer.adamW");
+        assertOneLine(c, "decoupled_weight_decay=true", "use LibTorchOptimizer.adamW");
+        // The hint, applied: LibTorch's AdamW takes the state.
+        try (LibTorchOptimizer adamW = LibTorchOptimizer.adamW(
+            List.of(ParamGroup.of(net.parameters())), AdamW.options())) {
+          adamW.loadStateDict(ckpt.optimizer());
+        }
       }
     }
   }
@@ -188,14 +216,18 @@ class CheckpointErrorsTest {
     try (Tensor t = torch.zeros(3)) {
       TorchSaver.save(bare, t);
     }
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
         () -> Checkpoint.load(bare, LoadOptions.defaults()));
-    assertOneLine(e, "holds Tensor, not a dict", "StateDict.from");
+    assertOneLine(e, "holds Tensor, not a dict", "read any checkpoint with CheckpointLoader.load");
+    // The hint, applied: the generic reader reads it.
+    try (LoadedCheckpoint loaded = CheckpointLoader.load(bare, LoadOptions.defaults())) {
+      assertInstanceOf(TensorRef.class, loaded.root());
+    }
   }
 
   @Test
   void aNamespaceNeedsTheCallersConsent() {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
         () -> Checkpoint.load(ckpt("sgd_namespace_args"), LoadOptions.defaults()));
     assertOneLine(e, "argparse.Namespace");
   }

@@ -119,7 +119,7 @@ public final class Checkpoint implements AutoCloseable {
     if (!(root instanceof Map<?, ?> map)) {
       throw new CheckpointException(Kind.WRONG_LOADER,
           where + " holds " + PythonTypes.name(root) + ", not a dict:"
-          + " it is no training checkpoint (load a bare state_dict with StateDict.from)");
+          + " it is no training checkpoint (read any checkpoint with CheckpointLoader.load)");
     }
     Checkpoint ckpt = new Checkpoint();
     try {
