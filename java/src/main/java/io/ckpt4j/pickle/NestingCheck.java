@@ -64,8 +64,8 @@ final class NestingCheck {
           if (!allowCycles) {
             throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "the unpickled value in " + where
                 + " contains itself (a " + PythonTypes.name(child) + " reached again inside"
-                + " itself, at depth " + path.size() + "): ckpt4j refuses cyclic values unless"
-                + " PickleOptions.allowCycles(true) is set");
+                + " itself, at depth " + path.size() + "): ckpt4j does not read cyclic values"
+                + " (PickleOptions.allowCycles)");
           }
         } else {
           frame.deepestChild = Math.max(frame.deepestChild, height);
@@ -87,8 +87,7 @@ final class NestingCheck {
     if (depth > maxDepth) {
       throw new CheckpointException(Kind.LIMIT_EXCEEDED,
           "the unpickled value in " + where + " nests containers more"
-          + " than " + maxDepth + " deep (PickleLimits.maxNestingDepth); raise the limit if the"
-          + " file is trusted and the reader's stack can take it");
+          + " than " + maxDepth + " deep (PickleLimits.maxNestingDepth)");
     }
   }
 

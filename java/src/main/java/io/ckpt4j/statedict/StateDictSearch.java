@@ -46,9 +46,10 @@ final class StateDictSearch {
       Object found = search(map, 1, where);
       if (found != null) return found;
       throw new CheckpointException(Kind.WRONG_LOADER,
-          "no state_dict in " + where + ": the checkpoint is a dict"
-          + " with keys " + describeKeys(map) + " and none holds a dict of str to tensors; pick"
-          + " the entry with StateDict.fromTree(...)");
+          "no state_dict in " + where + ": the checkpoint is a dict with keys "
+          + describeKeys(map) + " and none holds a dict of str to tensors within "
+          + MAX_SEARCH_DEPTH + " levels; if one lies deeper, pick it with"
+          + " StateDict.fromTree(entry, checkpoint)");
     }
     if (WholeModule.isModule(root)) {
       throw new CheckpointException(Kind.WRONG_LOADER, where + " holds a whole pickled nn.Module ("

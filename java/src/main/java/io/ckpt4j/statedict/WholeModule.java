@@ -101,9 +101,8 @@ final class WholeModule {
     PyObject root = find(ckpt.root());
     if (root == null) {
       throw new CheckpointException(Kind.WRONG_LOADER,
-          "no whole pickled nn.Module in " + ckpt.path() + ": the"
-          + " checkpoint is " + PythonTypes.name(ckpt.root()) + " (read it with"
-          + " LoadOptions.inertObjects(true); for a state_dict use StateDict.from)");
+          "no whole pickled nn.Module in " + ckpt.path() + ": the checkpoint is "
+          + PythonTypes.name(ckpt.root()) + " (for a state_dict use StateDict.from)");
     }
     StateDict out = StateDict.empty();
     PyOrderedDict metadata = Metadata.newMetadata();
