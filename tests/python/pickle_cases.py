@@ -123,6 +123,14 @@ def generate(outdir):
     for name, data, options in hand_built():
         add(name, data, inert=options.get("inert", ()), py2=options.get("py2", "latin-1"))
 
+    # Out-of-band buffers (protocol 5 with a buffer_callback) are refused with "pickle the data
+    # in-band"; the same value pickled in-band, as the message says, loads.
+    buffered = pickle.PickleBuffer(b"buffer bytes")
+    add("buffer_out_of_band_p5", pickle.dumps(buffered, protocol=5, buffer_callback=lambda b: None),
+        error="out-of-band buffers (protocol 5 with a buffer_callback) are not supported: pickle"
+              " the data in-band", kind="UNSUPPORTED_FORMAT")
+    add("buffer_in_band_p5", pickle.dumps(buffered, protocol=5))
+
     for name, data, error, kind in refused() + malformed():
         add(name, data, error=error, kind=kind)
     for name, data, error, kind in stricter():

@@ -16,6 +16,9 @@ import io.ckpt4j.checkpoint.optim.LibTorchOptimizer;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.SGD;
+import io.ckpt4j.checkpoint.sched.ExponentialLR;
+import io.ckpt4j.checkpoint.sched.LambdaLR;
+import io.ckpt4j.checkpoint.sched.SequentialLR;
 import io.ckpt4j.checkpoint.sched.StepLR;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -180,6 +183,37 @@ class CheckpointErrorsTest {
       CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> sched.loadStateDict(state));
       assertOneLine(e, "StepLR state_dict 'step_size' must be an int, not float");
+    }
+  }
+
+  @Test
+  void aSchedulerStateForOtherGroupsOrSchedulersIsRefusedAndTheHintWorks() throws Exception {
+    try (SmallNet net = new SmallNet()) {
+      List<Tensor> params = net.parameterList();
+      List<ParamGroup> two = List.of(ParamGroup.of(params.subList(0, 1)),
+          ParamGroup.of(params.subList(1, params.size())));
+      try (SGD twoGroups = new SGD(two, SGD.options());
+          SGD oneGroup = new SGD(List.of(ParamGroup.of(params)), SGD.options());
+          SGD twoAgain = new SGD(two, SGD.options())) {
+        Map<String, Object> saved = new LambdaLR(twoGroups, epoch -> 0.5).stateDict();
+        CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
+            () -> new LambdaLR(oneGroup, epoch -> 0.5).loadStateDict(saved));
+        assertOneLine(e, "2 lr_lambdas for 1 param groups",
+            "build the scheduler over the same param groups");
+        new LambdaLR(twoAgain, epoch -> 0.5).loadStateDict(saved); // the hint, applied
+
+        Map<String, Object> sequential = new SequentialLR(twoGroups,
+            List.of(new StepLR(twoGroups, 2, 0.5), new ExponentialLR(twoGroups, 0.9)),
+            List.of(3L)).stateDict();
+        SequentialLR three = new SequentialLR(twoAgain, List.of(new StepLR(twoAgain, 2, 0.5),
+            new ExponentialLR(twoAgain, 0.9), new StepLR(twoAgain, 1, 0.1)), List.of(3L, 5L));
+        e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
+            () -> three.loadStateDict(sequential));
+        assertOneLine(e, "2 schedulers but this SequentialLR has 3",
+            "build it with the same schedulers");
+        new SequentialLR(twoAgain, List.of(new StepLR(twoAgain, 2, 0.5),
+            new ExponentialLR(twoAgain, 0.9)), List.of(3L)).loadStateDict(sequential);
+      }
     }
   }
 

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.Refusals;
+import io.ckpt4j.container.zip.TorchZip;
+import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -236,6 +238,26 @@ class TorchScriptTest {
           () -> model.forward(List.of(image, image)));
       assertTrue(arity.getMessage().contains("takes 1 argument(s) (x) but was given 2"),
           arity.getMessage());
+      CheckpointException notTuple = Refusals.assertRefused(Kind.INVALID_VALUE,
+          () -> model.forwardTensors(image));
+      assertTrue(notTuple.getMessage().endsWith("not a tuple of tensors: call forward(List) to"
+          + " get any value"), notTuple.getMessage());
+      assertInstanceOf(Tensor.class, model.forward(List.of(image))); // the hint, applied
+    }
+  }
+
+  /** What TorchZip says of a TorchScript archive given as a torch.save checkpoint, applied. */
+  @Test
+  void aTorchScriptArchiveIsLoadedAsTheRefusalSays() throws Exception {
+    Path file = ScriptFixtures.file(ScriptFixtures.caseNamed("convnet_scripted"));
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      TorchZip torch = TorchZip.inspect(zip);
+      CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER, torch::requireTorchSave);
+      assertTrue(e.getMessage().endsWith("not a torch.save checkpoint: load it with"
+          + " torch.jit.load or torch::jit::load"), e.getMessage());
+    }
+    try (ScriptModel model = TorchScript.load(file, CPU)) { // ckpt4j's torch::jit::load
+      assertFalse(model.stateDict().isEmpty());
     }
   }
 

@@ -8,13 +8,19 @@ import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
+import io.ckpt4j.container.zip.ZipArchive;
+import io.ckpt4j.container.zip.ZipEntry;
+import io.ckpt4j.pickle.PickleOptions;
+import io.ckpt4j.pickle.PickleReader;
 import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -38,7 +44,12 @@ class CraftedFilesTest {
           LoadOptions options = LoadOptions.defaults().mapLocation("cpu").mmap(mmap);
           if (refuse) {
             Kind kind = Kind.valueOf(c.get("ckpt4j_kind").asText());
-            Refusals.assertRefused(kind, () -> loadAll(file, options), c.get("what").asText());
+            CheckpointException e = Refusals.assertRefused(kind, () -> loadAll(file, options),
+                c.get("what").asText());
+            if (c.has("hint")) {
+              assertTrue(e.getMessage().endsWith(c.get("hint").asText()), e.getMessage());
+              loadAll(dir.resolve(c.get("hint_file").asText()), options); // the fix, applied
+            }
           } else {
             loadAll(file, options);
           }
@@ -47,6 +58,25 @@ class CraftedFilesTest {
     }
     assertTrue(tests.size() >= 16);
     return tests.stream();
+  }
+
+  /** A checkpoint's data.pkl read alone names its storages: the refusal says what reads them. */
+  @Test
+  void aCheckpointsPickleAloneIsSentToTheReader() throws Exception {
+    Path file = TestData.dir("corpus").resolve("state_dict_small.pt");
+    ByteBuffer pickle;
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      ZipEntry entry = zip.entries().stream().filter(e -> e.name().endsWith("/data.pkl"))
+          .findFirst().orElseThrow();
+      pickle = zip.read(entry, Long.MAX_VALUE);
+    }
+    PickleOptions options = PickleOptions.builder()
+        .resolver(CheckpointGlobals.resolver(LoadOptions.defaults())).build();
+    CheckpointException e =
+        Refusals.assertRefused(Kind.WRONG_LOADER, () -> PickleReader.load(pickle, options));
+    assertTrue(e.getMessage().endsWith("load the file through the checkpoint reader"),
+        e.getMessage());
+    loadAll(file, LoadOptions.defaults()); // the hint, applied
   }
 
   /** Loads and builds every tensor (so lazy mode reaches its storages too). */

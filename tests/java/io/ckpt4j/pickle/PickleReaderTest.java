@@ -224,7 +224,12 @@ class PickleReaderTest {
     assertEquals("\u00e9", PickleReader.load(pickle, utf8));
     CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("U\u0001\u00ff."), utf8));
-    assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("not valid UTF-8 (PickleOptions.py2StringCharset)"),
+        e.getMessage());
+    // The option the message names, at Latin-1 (the default): the same bytes read.
+    PickleOptions latin1 =
+        PickleOptions.builder().py2StringCharset(StandardCharsets.ISO_8859_1).build();
+    assertEquals("\u00ff", PickleReader.load(ascii("U\u0001\u00ff."), latin1));
   }
 
   @Test

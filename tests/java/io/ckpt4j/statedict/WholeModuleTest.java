@@ -48,6 +48,20 @@ class WholeModuleTest {
     throw new AssertionError(file);
   }
 
+  @Test
+  void aWholeModuleIsNoStateDictAndTheRefusalSaysWhatReadsIt() throws Exception {
+    try (LoadedCheckpoint ckpt = loadInert("whole_net.pt")) {
+      CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER, () -> StateDict.from(ckpt));
+      assertTrue(e.getMessage().endsWith("not a state_dict: use StateDict.extract or"
+          + " StateDict.fromWholeModule"), e.getMessage());
+      try (StateDict extracted = StateDict.extract(ckpt);
+          StateDict whole = StateDict.fromWholeModule(ckpt)) { // the hint, both ways
+        assertFalse(extracted.keys().isEmpty());
+        assertEquals(List.copyOf(extracted.keys()), List.copyOf(whole.keys()));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("files")
   void extractsThePythonStateDict(String file) throws Exception {

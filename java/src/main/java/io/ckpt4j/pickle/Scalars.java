@@ -121,7 +121,7 @@ final class Scalars {
           .toString();
     } catch (CharacterCodingException e) {
       throw in.error(MALFORMED_PICKLE, "a Python 2 str is not valid " + charset.name()
-          + "; read it with PickleOptions.py2StringCharset(ISO_8859_1)");
+          + " (PickleOptions.py2StringCharset)");
     }
   }
 

@@ -64,7 +64,7 @@ final class EntryData {
         throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
             "entry " + entry.name() + " uses compression method "
                 + entry.method() + "; only stored (0) and deflated (8) entries are supported:"
-                + " re-save the checkpoint with torch.save");
+                + " rewrite the zip with stored entries, as torch.save writes them");
     }
     if (produced != entry.size()) {
       throw new CheckpointException(Kind.MALFORMED_CONTAINER,
