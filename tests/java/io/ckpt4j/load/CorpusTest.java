@@ -2,6 +2,7 @@ package io.ckpt4j.load;
 
 import static io.ckpt4j.JsonAssert.assertJsonEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,8 +57,11 @@ class CorpusTest {
       // or a result, never anything else.
       try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, inspectOptions())) {
         InspectJson.document(ckpt);
-      } catch (CheckpointException expected) {
-        // fine: a one-line refusal
+      } catch (CheckpointException e) {
+        // fine: a one-line refusal that says what is wrong with the file
+        assertTrue(Refusals.DAMAGED.contains(e.kind()) || e.kind() == Kind.UNSUPPORTED_FORMAT,
+            e.kind() + ": " + e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
       }
       return;
     }
