@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException.Kind;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +39,12 @@ class CheckpointExceptionTest {
         "entry a/b\nc names a different file\r\u2028").at("zip file x\ny.zip");
     assertEquals("zip file x\\ny.zip: entry a/b\\nc names a different file\\r\\u2028",
         e.getMessage());
+  }
+
+  @Test
+  void aMissingFileIsNotFoundAnyOtherFileFailureIo() {
+    assertEquals(Kind.NOT_FOUND, CheckpointException.ioKind(new NoSuchFileException("x.pt")));
+    assertEquals(Kind.IO, CheckpointException.ioKind(new AccessDeniedException("x.pt")));
   }
 
   @Test

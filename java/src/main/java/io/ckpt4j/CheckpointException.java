@@ -1,6 +1,7 @@
 package io.ckpt4j;
 
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -135,6 +136,11 @@ public class CheckpointException extends IOException {
       }
     }
     return out == null ? text : out.toString();
+  }
+
+  /** The kind of a failed file operation: {@link Kind#NOT_FOUND} for a missing file, else IO. */
+  public static Kind ioKind(Throwable failure) {
+    return failure instanceof NoSuchFileException ? Kind.NOT_FOUND : Kind.IO;
   }
 
   /**

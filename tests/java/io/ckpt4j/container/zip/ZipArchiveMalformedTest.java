@@ -29,6 +29,14 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
   }
 
   @Test
+  void aMissingFileIsNotFound() {
+    Path missing = dir.resolve("missing.zip");
+    CheckpointException e =
+        Refusals.assertRefused(Kind.NOT_FOUND, () -> ZipArchive.open(missing));
+    assertEquals("zip file " + missing, e.location().orElseThrow());
+  }
+
+  @Test
   void everyTruncationOfAValidZipIsRefused() throws Exception {
     byte[] whole = valid().build();
     for (int length = 0; length < whole.length; length++) {

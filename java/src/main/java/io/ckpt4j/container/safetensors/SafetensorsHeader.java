@@ -105,7 +105,8 @@ public final class SafetensorsHeader {
     } catch (CheckpointException e) {
       throw e;
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException(Kind.IO, "cannot read it: " + e, e).at(location(file));
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot read it: " + e, e)
+          .at(location(file));
     }
   }
 

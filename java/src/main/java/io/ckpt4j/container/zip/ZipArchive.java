@@ -72,7 +72,8 @@ public final class ZipArchive implements AutoCloseable {
     try {
       channel = FileChannel.open(file, StandardOpenOption.READ);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException(Kind.IO, "cannot open it: " + e, e).at(location(file));
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot open it: " + e, e)
+          .at(location(file));
     }
     try {
       return read(channel, file);

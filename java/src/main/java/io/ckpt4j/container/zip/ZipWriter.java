@@ -96,7 +96,8 @@ public final class ZipWriter implements AutoCloseable {
               StandardOpenOption.WRITE);
       return new ZipWriter(channel, file, alignment, forceZip64);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException(Kind.IO, "cannot create it: " + e, e).at(location(file));
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot create it: " + e, e)
+          .at(location(file));
     }
   }
 
