@@ -4,8 +4,10 @@ case documents where ckpt4j is stricter).
 
     python3 tests/python/make_crafted.py OUTDIR
 
-OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error"}]}. The Java tests check that
-ckpt4j refuses every file with one CheckpointException (one line), never another exception.
+OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error", "ckpt4j_kind"}]}. The Java
+tests check that ckpt4j refuses every file with one CheckpointException (one line) of the kind
+named, never another exception. A case with "hint" is a file whose refusal ends with that fix;
+"hint_file" is the file with the fix applied here, which must then load.
 """
 import io
 import json
@@ -112,6 +114,80 @@ STRICTER = {
 }
 
 
+# Why ckpt4j refuses each file it refuses (CheckpointException.Kind).
+KINDS = {
+    "shape_past_storage": "INVALID_TENSOR",
+    "offset_past_storage": "INVALID_TENSOR",
+    "stride_past_storage": "INVALID_TENSOR",
+    "negative_size": "INVALID_TENSOR",
+    "negative_stride": "INVALID_TENSOR",
+    "negative_offset": "INVALID_TENSOR",
+    "numel_overflow": "INVALID_TENSOR",
+    "extent_overflow": "INVALID_TENSOR",
+    "storage_numel_huge": "INVALID_TENSOR",
+    "storage_longer_than_record": "INVALID_TENSOR",
+    "storage_record_missing": "MALFORMED_CONTAINER",
+    "storage_two_dtypes": "INVALID_TENSOR",
+    "not_a_storage_pid": "INVALID_TENSOR",
+    "legacy_truncated_storage": "TRUNCATED",
+    "legacy_numel_mismatch": "INVALID_TENSOR",
+}
+
+
+def hint_cases(outdir):
+    """Real torch.save files ckpt4j refuses with a fix in the message, and the fix, applied."""
+    state = OrderedDict(w=torch.arange(12, dtype=torch.float32).reshape(3, 4),
+                        b=torch.linspace(-1, 1, 5))
+    source = os.path.join(outdir, "hint_source.pt")
+    torch.save(state, source)
+    cases = []
+
+    # Saved on a big-endian machine: the byteorder record says "big" and the storages are swapped.
+    big = os.path.join(outdir, "big_endian.pt")
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename.endswith("/byteorder"):
+                data = b"big"
+            elif "/data/" in info.filename:  # float32 storages
+                n = len(data) // 4
+                data = struct.pack(">%df" % n, *struct.unpack("<%df" % n, data))
+            out.writestr(info, data)
+    # "torch.load it and torch.save it again on a little-endian machine"
+    fixed = os.path.join(outdir, "big_endian_resaved.pt")
+    loaded = torch.load(big)
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+    torch.save(loaded, fixed)
+    cases.append({"name": "big_endian", "file": "big_endian.pt",
+                  "what": "a checkpoint saved on a big-endian machine (byteorder 'big')",
+                  "torch_error": torch_verdict(big),
+                  "ckpt4j_stricter": "ckpt4j does not byteswap storages yet",
+                  "ckpt4j_kind": "UNSUPPORTED_FORMAT",
+                  "hint": "torch.load it and torch.save it again on a little-endian machine",
+                  "hint_file": os.path.basename(fixed)})
+
+    # Entries compressed with bzip2 (zipfile can write them; torch.save never does).
+    bz2 = os.path.join(outdir, "bzip2_entries.pt")
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(bz2, "w", zipfile.ZIP_BZIP2) as out:
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info))
+    # "rewrite the zip with stored entries"
+    stored = os.path.join(outdir, "bzip2_entries_stored.pt")
+    with zipfile.ZipFile(bz2) as z, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info))
+    case = {"name": "bzip2_entries", "file": "bzip2_entries.pt",
+            "what": "a torch.save zip rewritten with bzip2-compressed entries",
+            "torch_error": torch_verdict(bz2), "ckpt4j_kind": "UNSUPPORTED_FORMAT",
+            "hint": "rewrite the zip with stored entries, as torch.save writes them",
+            "hint_file": os.path.basename(stored)}
+    if case["torch_error"] is None:
+        case["ckpt4j_stricter"] = "ckpt4j inflates deflate only"
+    cases.append(case)
+    os.remove(source)
+    return cases
+
+
 def torch_verdict(path):
     try:
         torch.load(path, map_location="cpu")
@@ -133,6 +209,8 @@ def main(outdir):
         if name in STRICTER:
             assert case["torch_error"] is None, name
             case["ckpt4j_stricter"] = STRICTER[name]
+        if case["torch_error"] or name in STRICTER:
+            case["ckpt4j_kind"] = KINDS[name]
         index.append(case)
     # The legacy format: a real file, its last storage cut short / its numel header changed.
     legacy = os.path.join(outdir, "legacy_source.pt")
@@ -143,15 +221,17 @@ def main(outdir):
     open(cut, "wb").write(data[:-10])
     index.append({"name": "legacy_truncated_storage", "file": os.path.basename(cut),
                   "what": "legacy file whose storage bytes end 10 bytes early",
-                  "torch_error": torch_verdict(cut)})
+                  "torch_error": torch_verdict(cut),
+                  "ckpt4j_kind": KINDS["legacy_truncated_storage"]})
     header_at = len(data) - 64 * 4 - 8
     assert struct.unpack("<q", data[header_at:header_at + 8])[0] == 64
     bad = os.path.join(outdir, "legacy_numel_mismatch.pt")
     open(bad, "wb").write(data[:header_at] + struct.pack("<q", 2**40) + data[header_at + 8:])
     index.append({"name": "legacy_numel_mismatch", "file": os.path.basename(bad),
                   "what": "legacy storage record whose numel header says 2**40",
-                  "torch_error": torch_verdict(bad)})
+                  "torch_error": torch_verdict(bad), "ckpt4j_kind": KINDS["legacy_numel_mismatch"]})
     os.remove(legacy)
+    index.extend(hint_cases(outdir))
     with open(os.path.join(outdir, "index.json"), "w") as f:
         json.dump({"cases": index}, f, indent=1)
     refused = sum(1 for c in index if c["torch_error"])

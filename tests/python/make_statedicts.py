@@ -11,7 +11,9 @@ OUTDIR/manifest.json says, for the files beside it:
   torch 1.4 pickled modules, inside a checkpoint dict, RNN/attention/norm layers, tied weights)
   and for each the file holding model.state_dict(), its keys, _metadata and shared entries.
 - "whole_refused": pickled modules with no state_dict a walk can give (one containing itself,
-  broken _parameters — Python's state_dict() fails on both — and a quantized module).
+  broken _parameters — Python's state_dict() fails on both — and quantized modules), with the
+  kind of ckpt4j's refusal and, where its message says what to save instead, "hint_file": that
+  file, saved.
 - "search": checkpoint dicts holding a state_dict under several names, and the keys of the one
   to find (or "error" when none or several).
 - "prefixes": DataParallel, torch.compile and both: the files and Python's keys, and what
@@ -200,8 +202,9 @@ def refused_whole_cases(outdir):
         loop.state_dict()
         raise AssertionError("a module that contains itself has a state_dict")
     except RecursionError as e:
+        # ckpt4j's unpickler already refuses the cycle
         cases.append({"file": save(loop, outdir, "whole_cycle.pt"),
-                      "python_error": type(e).__name__})
+                      "python_error": type(e).__name__, "kind": "UNSUPPORTED_VALUE"})
     for file, broken in (("whole_parameters_not_a_dict.pt", [1, 2]),
                          ("whole_parameter_not_a_tensor.pt", {"weight": 5})):
         module = nn.Linear(2, 2)
@@ -210,13 +213,24 @@ def refused_whole_cases(outdir):
             module.state_dict()
             raise AssertionError(file + ": Python gave a state_dict")
         except (AttributeError, TypeError) as e:
-            cases.append({"file": save(module, outdir, file), "python_error": type(e).__name__})
+            # "save model.state_dict() where the model works": a Linear(2, 2) not broken.
+            cases.append({"file": save(module, outdir, file), "python_error": type(e).__name__,
+                          "kind": "INVALID_VALUE",
+                          "hint_file": save(nn.Linear(2, 2).state_dict(), outdir,
+                                            "hint_" + file)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         quantized = torch.ao.nn.quantized.Linear(2, 2)
+    # Its packed parameters are quantized tensors, which ckpt4j's reader refuses first.
     cases.append({"file": save(quantized, outdir, "whole_quantized.pt"),
                   "python_keys": list(quantized.state_dict().keys()),
-                  "python_error": None})
+                  "python_error": None, "kind": "UNSUPPORTED_FORMAT"})
+    # A quantized module of plain tensors: "save model.state_dict() in Python instead".
+    quantize = torch.ao.nn.quantized.Quantize(0.1, 0, torch.quint8)
+    cases.append({"file": save(quantize, outdir, "whole_quantize.pt"),
+                  "python_keys": list(quantize.state_dict().keys()),
+                  "python_error": None, "kind": "UNSUPPORTED_FORMAT",
+                  "hint_file": save(quantize.state_dict(), outdir, "hint_whole_quantize.pt")})
     return cases
 
 

@@ -23,7 +23,7 @@ so sharing and cycles are checked by identity.
 
 A case in cases.json: {"name", "file", "resolver": "builtins" | "refuse", "inert": [names],
 "persistent": bool, "allowCycles": bool, "py2": "latin-1" | "utf-8", then "expect": <rendering>
-or "error": <substring of the Java message>}.
+or "error": <substring of the Java message> and "kind": <its CheckpointException.Kind>}.
 """
 
 import argparse
@@ -42,14 +42,22 @@ from pickle_cases_table import (  # noqa: E402
     PROTOCOLS, Point, Scaled, data_values, hand_built, malformed, refused, stricter)
 
 
+# Why ckpt4j refuses each committed hostile pickle (CheckpointException.Kind), for those Python's
+# restricted unpickler refuses otherwise than by naming an unsupported global.
+HOSTILE_KINDS = {
+    "picklescan__tests_data_not_a_pickle.bin": "MALFORMED_PICKLE",
+}
+
+
 def generate(outdir):
     warnings.simplefilter("ignore", DeprecationWarning)  # Python warns on \\400 and \\q escapes
     os.makedirs(outdir, exist_ok=True)
     manifest = []
 
     def add(name, data, resolver="builtins", inert=(), persistent=False, allow_cycles=False,
-            py2="latin-1", error=None, java_policy=False):
+            py2="latin-1", error=None, kind=None, java_policy=False):
         # java_policy: Python loads the case, but ckpt4j refuses it by design (cycles).
+        assert (error is None) == (kind is None), name
         file = name + ".pkl"
         with open(os.path.join(outdir, file), "wb") as f:
             f.write(data)
@@ -61,6 +69,7 @@ def generate(outdir):
             if error is None:
                 raise AssertionError("%s: Python could not load it: %r" % (name, e)) from e
             case["error"] = error
+            case["kind"] = kind
             case["pythonError"] = str(e)
         else:
             if error is not None and not java_policy:
@@ -69,6 +78,7 @@ def generate(outdir):
                 case["expect"] = render(loaded)
             else:
                 case["error"] = error
+                case["kind"] = kind
         manifest.append(case)
 
     for name, value in data_values():
@@ -88,15 +98,15 @@ def generate(outdir):
         add("cycle_list_p%d" % proto, pickle.dumps(loop, protocol=proto),
             allow_cycles=True)
         add("cycle_list_refused_p%d" % proto, pickle.dumps(loop, protocol=proto),
-            error="contains itself", java_policy=True)
+            error="contains itself", kind="UNSUPPORTED_VALUE", java_policy=True)
         add("cycle_dict_p%d" % proto, pickle.dumps(selfdict, protocol=proto), allow_cycles=True)
         add("namespace_refused_p%d" % proto, pickle.dumps(ns, protocol=proto),
-            error="unsupported global 'argparse.Namespace'")
+            error="unsupported global 'argparse.Namespace'", kind="REFUSED_GLOBAL")
     odict_loop = collections.OrderedDict(a=1)
     odict_loop.me = odict_loop
     add("cycle_odict_attribute", pickle.dumps(odict_loop, protocol=2), allow_cycles=True)
     add("cycle_odict_attribute_refused", pickle.dumps(odict_loop, protocol=2),
-        error="contains itself", java_policy=True)
+        error="contains itself", kind="UNSUPPORTED_VALUE", java_policy=True)
     for proto in (4, 5):
         add("newobj_ex_p%d" % proto, pickle.dumps(scaled, protocol=proto), inert=objects)
 
@@ -107,15 +117,24 @@ def generate(outdir):
         pickler.persistent_id = lambda obj, pid=storage_pid: pid if obj == "STORAGE" else None
         pickler.dump({"weight": "STORAGE", "step": 3})
         add("persistent_p%d" % proto, buf.getvalue(), persistent=True)
-        add("persistent_refused_p%d" % proto, buf.getvalue(), error="PersistentLoader")
+        add("persistent_refused_p%d" % proto, buf.getvalue(), error="PersistentLoader",
+            kind="WRONG_LOADER")
 
     for name, data, options in hand_built():
         add(name, data, inert=options.get("inert", ()), py2=options.get("py2", "latin-1"))
 
-    for name, data, error in refused() + malformed():
-        add(name, data, error=error)
-    for name, data, error in stricter():
-        add(name, data, error=error, java_policy=True)
+    # Out-of-band buffers (protocol 5 with a buffer_callback) are refused with "pickle the data
+    # in-band"; the same value pickled in-band, as the message says, loads.
+    buffered = pickle.PickleBuffer(b"buffer bytes")
+    add("buffer_out_of_band_p5", pickle.dumps(buffered, protocol=5, buffer_callback=lambda b: None),
+        error="out-of-band buffers (protocol 5 with a buffer_callback) are not supported: pickle"
+              " the data in-band", kind="UNSUPPORTED_FORMAT")
+    add("buffer_in_band_p5", pickle.dumps(buffered, protocol=5))
+
+    for name, data, error, kind in refused() + malformed():
+        add(name, data, error=error, kind=kind)
+    for name, data, error, kind in stricter():
+        add(name, data, error=error, kind=kind, java_policy=True)
 
     # A real torch.save state dict (archive/data.pkl), read with its globals inert.
     try:
@@ -147,9 +166,12 @@ def generate(outdir):
                 add("hostile__" + file, data)
             except pickle.UnpicklingError as e:
                 # Our find_class refused a global: Java must refuse the same one.
-                add("hostile__" + file, data, error=str(e) if "unsupported global" in str(e) else "")
-            except Exception:  # noqa: BLE001 - malformed: any CheckpointException will do
-                add("hostile__" + file, data, error="")
+                if "unsupported global" in str(e):
+                    add("hostile__" + file, data, error=str(e), kind="REFUSED_GLOBAL")
+                else:
+                    add("hostile__" + file, data, error="", kind=HOSTILE_KINDS[file])
+            except Exception:  # noqa: BLE001 - malformed: the kind is in HOSTILE_KINDS
+                add("hostile__" + file, data, error="", kind=HOSTILE_KINDS[file])
 
     with open(os.path.join(outdir, "cases.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -154,66 +154,77 @@ def hand_built():
 
 
 def malformed():
-    """(name, bytes, error substring): pickles CPython's unpickler refuses, and so must ckpt4j."""
+    """(name, bytes, error substring, kind): pickles CPython's unpickler refuses, and so must
+    ckpt4j, with a CheckpointException of that kind."""
     return [
-        ("bad_float_underscore", b"F1_0.5\n.", "invalid float literal"),
-        ("bad_float_space", b"F 1.5\n.", "invalid float literal"),
-        ("bad_float_overflow", b"F1e500\n.", "too large"),
-        ("bad_float_hex", b"F0x1p3\n.", "invalid float literal"),
-        ("bad_int_octal_py", b"L010L\n.", "leading zeros"),
-        ("bad_int_empty", b"I\n.", "invalid int literal"),
-        ("bad_get_hex", b"I1\np3\n0g0x3\n.", "invalid int literal"),
-        ("bad_get_missing", b"I1\np3\n0g3_0\n.", "memo key 30 was never stored"),
-        ("bad_put_negative", b"I1\np-1\n.", "memo key -1"),
-        ("bad_string_unquoted", b"Sabc\n.", "must be quoted"),
-        ("bad_string_x_escape", b"S'\\x4'\n.", "invalid \\x escape"),
-        ("bad_string_trailing_backslash", b"S'ab\\'\n.", "STRING"),
-        ("bad_unicode_escape", b"V\\u00\n.", "truncated \\u escape"),
-        ("bad_unicode_range", b"V\\U00110000\n.", "out of range"),
-        ("bad_pop_underflow", b"0.", "stack underflow"),
-        ("bad_append_tuple", b"\x80\x02)K\x01a.", "cannot append to a tuple"),
-        ("bad_setitem_list", b"\x80\x02]K\x01K\x02s.", "cannot set an item on a list"),
-        ("bad_unhashable_key", b"\x80\x02}]K\x01s.", "unhashable list"),
-        ("bad_unhashable_tuple_key", b"\x80\x02}]\x85K\x01s.", "unhashable tuple"),
-        ("bad_unhashable_set_element", b"\x80\x04\x8f(}\x90.", "unhashable dict"),
-        ("bad_protocol", b"\x80\x06N.", "unsupported pickle protocol 6"),
-        ("bad_ext1", b"\x80\x02\x82\x01.", "extension code 1"),
-        ("bad_next_buffer", b"\x80\x05\x97.", "out-of-band"),
-        ("bad_unknown_opcode", b"\x80\x02\xff.", "unknown opcode 0xff"),
-        ("bad_reduce_args", b"\x80\x02c__builtin__\nset\nK\x01R.", "must be a tuple"),
-        ("bad_binunicode_utf8", b"X\x02\x00\x00\x00\xc3\x28.", "invalid UTF-8"),
-        ("bad_stack_global_types", b"\x80\x04K\x01K\x02\x93.", "STACK_GLOBAL needs a str"),
+        ("bad_float_underscore", b"F1_0.5\n.", "invalid float literal", "MALFORMED_PICKLE"),
+        ("bad_float_space", b"F 1.5\n.", "invalid float literal", "MALFORMED_PICKLE"),
+        ("bad_float_overflow", b"F1e500\n.", "too large", "MALFORMED_PICKLE"),
+        ("bad_float_hex", b"F0x1p3\n.", "invalid float literal", "MALFORMED_PICKLE"),
+        ("bad_int_octal_py", b"L010L\n.", "leading zeros", "MALFORMED_PICKLE"),
+        ("bad_int_empty", b"I\n.", "invalid int literal", "MALFORMED_PICKLE"),
+        ("bad_get_hex", b"I1\np3\n0g0x3\n.", "invalid int literal", "MALFORMED_PICKLE"),
+        ("bad_get_missing", b"I1\np3\n0g3_0\n.", "memo key 30 was never stored",
+         "MALFORMED_PICKLE"),
+        ("bad_put_negative", b"I1\np-1\n.", "memo key -1", "MALFORMED_PICKLE"),
+        ("bad_string_unquoted", b"Sabc\n.", "must be quoted", "MALFORMED_PICKLE"),
+        ("bad_string_x_escape", b"S'\\x4'\n.", "invalid \\x escape", "MALFORMED_PICKLE"),
+        ("bad_string_trailing_backslash", b"S'ab\\'\n.", "STRING", "MALFORMED_PICKLE"),
+        ("bad_unicode_escape", b"V\\u00\n.", "truncated \\u escape", "MALFORMED_PICKLE"),
+        ("bad_unicode_range", b"V\\U00110000\n.", "out of range", "MALFORMED_PICKLE"),
+        ("bad_pop_underflow", b"0.", "stack underflow", "MALFORMED_PICKLE"),
+        ("bad_append_tuple", b"\x80\x02)K\x01a.", "cannot append to a tuple", "MALFORMED_PICKLE"),
+        ("bad_setitem_list", b"\x80\x02]K\x01K\x02s.", "cannot set an item on a list",
+         "MALFORMED_PICKLE"),
+        ("bad_unhashable_key", b"\x80\x02}]K\x01s.", "unhashable list", "MALFORMED_PICKLE"),
+        ("bad_unhashable_tuple_key", b"\x80\x02}]\x85K\x01s.", "unhashable tuple",
+         "MALFORMED_PICKLE"),
+        ("bad_unhashable_set_element", b"\x80\x04\x8f(}\x90.", "unhashable dict",
+         "MALFORMED_PICKLE"),
+        ("bad_protocol", b"\x80\x06N.", "unsupported pickle protocol 6", "UNSUPPORTED_FORMAT"),
+        ("bad_ext1", b"\x80\x02\x82\x01.", "extension code 1", "UNSUPPORTED_FORMAT"),
+        ("bad_next_buffer", b"\x80\x05\x97.", "out-of-band", "UNSUPPORTED_FORMAT"),
+        ("bad_unknown_opcode", b"\x80\x02\xff.", "unknown opcode 0xff", "MALFORMED_PICKLE"),
+        ("bad_reduce_args", b"\x80\x02c__builtin__\nset\nK\x01R.", "must be a tuple",
+         "MALFORMED_PICKLE"),
+        ("bad_binunicode_utf8", b"X\x02\x00\x00\x00\xc3\x28.", "invalid UTF-8", "MALFORMED_PICKLE"),
+        ("bad_stack_global_types", b"\x80\x04K\x01K\x02\x93.", "STACK_GLOBAL needs a str",
+         "MALFORMED_PICKLE"),
     ]
 
 
 def stricter():
-    """(name, bytes, error substring): pickles CPython's C unpickler loads but ckpt4j refuses on
-    purpose, with the reason."""
+    """(name, bytes, error substring, kind): pickles CPython's C unpickler loads but ckpt4j refuses
+    on purpose, with the reason."""
     return [
         # pickletools and the pure-Python unpickler refuse these too; the C one does not check.
-        ("strict_stop_two_items", b"K\x01K\x02.", "exactly one"),
-        ("strict_stop_open_mark", b"(K\x01.", "MARK(s) still open"),
+        ("strict_stop_two_items", b"K\x01K\x02.", "exactly one", "MALFORMED_PICKLE"),
+        ("strict_stop_open_mark", b"(K\x01.", "MARK(s) still open", "MALFORMED_PICKLE"),
         ("strict_frame_overrun",
-         b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00J\x01\x00\x00\x00.", "FRAME"),
+         b"\x80\x04\x95\x01\x00\x00\x00\x00\x00\x00\x00J\x01\x00\x00\x00.", "FRAME",
+         "MALFORMED_PICKLE"),
         ("strict_frame_inside_frame",
          b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x95\x01\x00\x00\x00\x00\x00\x00\x00N.",
-         "FRAME starts before"),
+         "FRAME starts before", "MALFORMED_PICKLE"),
         # A frozenset is read as a set, which Python cannot hash.
-        ("strict_frozenset_key", b"\x80\x04}(K\x01\x91K\x02s.", "unhashable set"),
+        ("strict_frozenset_key", b"\x80\x04}(K\x01\x91K\x02s.", "unhashable set",
+         "MALFORMED_PICKLE"),
         # Trailing bytes after STOP: PickleReader.load wants exactly one pickle.
-        ("strict_trailing_bytes", b"N.N", "after the STOP opcode"),
+        ("strict_trailing_bytes", b"N.N", "after the STOP opcode", "MALFORMED_PICKLE"),
     ]
 
 
 def refused():
-    """(name, bytes, error substring): pickles Java must refuse, loaded by Python to prove it."""
+    """(name, bytes, error substring, kind): pickles Java must refuse, loaded by Python to prove
+    it."""
     import os as _os
     cases = []
     for proto in PROTOCOLS:
         cases.append(("refused_os_system_p%d" % proto, pickle.dumps(_os.system, protocol=proto),
-                      "unsupported global '%s.system'" % _os.system.__module__))
+                      "unsupported global '%s.system'" % _os.system.__module__,
+                      "REFUSED_GLOBAL"))
     cases.append(("refused_eval_reduce", b"cbuiltins\neval\n(S'1'\ntR.",
-                  "unsupported global 'builtins.eval'"))
+                  "unsupported global 'builtins.eval'", "REFUSED_GLOBAL"))
     cases.append(("refused_py2_builtin_eval", b"c__builtin__\neval\n(S'1'\ntR.",
-                  "unsupported global 'builtins.eval'"))
+                  "unsupported global 'builtins.eval'", "REFUSED_GLOBAL"))
     return cases

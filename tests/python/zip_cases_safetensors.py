@@ -137,6 +137,38 @@ def malformed_safetensors():
     ]
 
 
+# Why ckpt4j refuses each malformed file it refuses (CheckpointException.Kind).
+JAVA_KINDS = {
+    "duplicate_key_same": "MALFORMED_CONTAINER",
+    "duplicate_key_different": "MALFORMED_CONTAINER",
+    "negative_dim": "MALFORMED_CONTAINER",
+    "float_dim": "MALFORMED_CONTAINER",
+    "huge_dims_overflow": "INVALID_TENSOR",
+    "dim_above_u64": "MALFORMED_CONTAINER",
+    "unknown_dtype": "UNSUPPORTED_FORMAT",
+    "wrong_byte_count": "INVALID_TENSOR",
+    "f4_half_byte": "INVALID_TENSOR",
+    "gap_at_start": "MALFORMED_CONTAINER",
+    "overlap": "MALFORMED_CONTAINER",
+    "end_before_begin": "MALFORMED_CONTAINER",
+    "trailing_bytes": "MALFORMED_CONTAINER",
+    "truncated_data": "TRUNCATED",
+    "offsets_three_items": "MALFORMED_CONTAINER",
+    "missing_shape": "MALFORMED_CONTAINER",
+    "metadata_not_string": "MALFORMED_CONTAINER",
+    "top_level_array": "MALFORMED_CONTAINER",
+    "nul_padding": "MALFORMED_CONTAINER",
+    "trailing_json": "MALFORMED_CONTAINER",
+    "invalid_utf8": "MALFORMED_CONTAINER",
+    "zero_header_length": "MALFORMED_CONTAINER",
+    "header_over_100mb": "MALFORMED_CONTAINER",
+    "header_length_past_eof": "TRUNCATED",
+    "header_length_above_2_63": "MALFORMED_CONTAINER",
+    "short_file": "TRUNCATED",
+    "deep_nesting": "MALFORMED_CONTAINER",
+}
+
+
 def python_verdict(path):
     try:
         with safetensors.safe_open(str(path), framework="np") as f:
@@ -172,10 +204,13 @@ def write_safetensors_cases(out):
         path = bad / (name + ".safetensors")
         path.write_bytes(data)
         accepted, error = python_verdict(path)
-        malformed.append({
+        case = {
             "file": f"st_malformed/{path.name}",
             "python_accepts": accepted,
             "python_error": error,
             "java_stricter": stricter,
-        })
+        }
+        if stricter or not accepted:
+            case["java_kind"] = JAVA_KINDS[name]
+        malformed.append(case)
     return described, malformed

@@ -255,6 +255,15 @@ def write_zip_cases(out):
     return described, ["torch_save_legacy.pt"], {"sparse_4gib.zip": sparse}
 
 
+# Why ckpt4j refuses each fixture zipfile refuses (CheckpointException.Kind): a new fixture that
+# zipfile refuses must be classified here.
+JAVA_KINDS = {
+    "hostile/picklescan__tests_data2_malicious1_crc.zip": "MALFORMED_CONTAINER",
+    "hostile/picklescan__tests_data_malicious1_0x1.zip": "UNSUPPORTED_FORMAT",
+    "hostile/picklescan__tests_data_malicious1_central_directory.zip": "MALFORMED_CONTAINER",
+}
+
+
 def describe_fixtures():
     described, not_zip = [], []
     for folder in FIXTURE_DIRS:
@@ -272,5 +281,6 @@ def describe_fixtures():
                 described.append(describe_zip(path, label))
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as e:
                 # zipfile refuses it too (encrypted entry, bad CRC): Java must refuse it.
-                described.append({"file": label, "python_error": f"{type(e).__name__}: {e}"})
+                described.append({"file": label, "python_error": f"{type(e).__name__}: {e}",
+                                  "java_kind": JAVA_KINDS[label]})
     return described, not_zip

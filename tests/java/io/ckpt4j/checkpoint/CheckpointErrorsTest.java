@@ -2,20 +2,27 @@ package io.ckpt4j.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.checkpoint.optim.Adam;
 import io.ckpt4j.checkpoint.optim.AdamW;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.SGD;
+import io.ckpt4j.checkpoint.sched.ExponentialLR;
+import io.ckpt4j.checkpoint.sched.LambdaLR;
+import io.ckpt4j.checkpoint.sched.SequentialLR;
 import io.ckpt4j.checkpoint.sched.StepLR;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.save.TorchSaver;
+import io.ckpt4j.value.TensorRef;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -77,9 +84,16 @@ class CheckpointErrorsTest {
     try (SmallNet net = new SmallNet();
         AdamW opt = new AdamW(List.of(ParamGroup.of(net.parameters())), AdamW.options());
         Checkpoint ckpt = Checkpoint.load(ckpt(TWO_GROUPS), TrainingFixtures.LOAD)) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> opt.loadStateDict(ckpt.optimizer()));
-      assertOneLine(e, "2 param groups", "this AdamW has 1", "same param groups");
+      assertOneLine(e, "2 param groups", "this AdamW has 1",
+          "build the optimizer with the same param groups as the run that saved it");
+      // The hint, applied: the optimizer of the run's spec, over its two groups, takes it.
+      try (TrainingRun run = new TrainingRun(
+          TrainingRun.spec(TrainingFixtures.root().resolve(TWO_GROUPS)))) {
+        run.optimizer.loadStateDict(ckpt.optimizer());
+        assertEquals(2, run.optimizer.paramGroups().size());
+      }
     }
   }
 
@@ -90,10 +104,16 @@ class CheckpointErrorsTest {
       List<Tensor> fewer = new ArrayList<>(net.parameterList());
       fewer.remove(0);
       try (SGD opt = new SGD(List.of(ParamGroup.of(fewer)), SGD.options().momentum(0.5))) {
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
             () -> opt.loadStateDict(ckpt.optimizer()));
         assertOneLine(e, "param group 0", "has " + (fewer.size() + 1) + " parameters",
-            "has " + fewer.size(), "model.parameters() order");
+            "has " + fewer.size(), "build it over the same parameters, in Python's"
+                + " model.parameters() order");
+      }
+      // The hint, applied: over every parameter, in model.parameters() order, it loads.
+      try (SGD opt = new SGD(List.of(ParamGroup.of(net.parameterList())),
+          SGD.options().momentum(0.5))) {
+        opt.loadStateDict(ckpt.optimizer());
       }
     }
   }
@@ -105,7 +125,7 @@ class CheckpointErrorsTest {
       List<Tensor> reversed = new ArrayList<>(net.parameterList());
       Collections.reverse(reversed);
       try (SGD opt = new SGD(List.of(ParamGroup.of(reversed)), SGD.options().momentum(0.9))) {
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
             () -> opt.loadStateDict(ckpt.optimizer()));
         assertOneLine(e, "'momentum_buffer' of parameter 0", "has shape", "another model");
       }
@@ -121,7 +141,7 @@ class CheckpointErrorsTest {
             Adam.options().amsgrad(true));
         OptimizerStateDict broken = edited(loaded, o -> ((Map<?, ?>) ((Map<?, ?>) o.get("state"))
             .get(2L)).remove("max_exp_avg_sq"))) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> opt.loadStateDict(broken));
       assertOneLine(e, "parameter 2", "'max_exp_avg_sq'", "torch.optim.Adam");
     }
@@ -139,7 +159,7 @@ class CheckpointErrorsTest {
           group.put("lr", "0.1");
         })) {
       double before = opt.paramGroups().get(0).lr();
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> opt.loadStateDict(broken));
       assertOneLine(e, "param group 0", "'lr' must be a number, not str");
       assertEquals(before, opt.paramGroups().get(0).lr(), "a refused state dict changes nothing");
@@ -154,9 +174,40 @@ class CheckpointErrorsTest {
       StepLR sched = new StepLR(opt, 1, StepLR.DEFAULT_GAMMA);
       Map<String, Object> state = new LinkedHashMap<>(ckpt.lrScheduler());
       state.put("step_size", 2.5);
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> sched.loadStateDict(state));
       assertOneLine(e, "StepLR state_dict 'step_size' must be an int, not float");
+    }
+  }
+
+  @Test
+  void aSchedulerStateForOtherGroupsOrSchedulersIsRefusedAndTheHintWorks() throws Exception {
+    try (SmallNet net = new SmallNet()) {
+      List<Tensor> params = net.parameterList();
+      List<ParamGroup> two = List.of(ParamGroup.of(params.subList(0, 1)),
+          ParamGroup.of(params.subList(1, params.size())));
+      try (SGD twoGroups = new SGD(two, SGD.options());
+          SGD oneGroup = new SGD(List.of(ParamGroup.of(params)), SGD.options());
+          SGD twoAgain = new SGD(two, SGD.options())) {
+        Map<String, Object> saved = new LambdaLR(twoGroups, epoch -> 0.5).stateDict();
+        CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
+            () -> new LambdaLR(oneGroup, epoch -> 0.5).loadStateDict(saved));
+        assertOneLine(e, "2 lr_lambdas for 1 param groups",
+            "build the scheduler over the same param groups");
+        new LambdaLR(twoAgain, epoch -> 0.5).loadStateDict(saved); // the hint, applied
+
+        Map<String, Object> sequential = new SequentialLR(twoGroups,
+            List.of(new StepLR(twoGroups, 2, 0.5), new ExponentialLR(twoGroups, 0.9)),
+            List.of(3L)).stateDict();
+        SequentialLR three = new SequentialLR(twoAgain, List.of(new StepLR(twoAgain, 2, 0.5),
+            new ExponentialLR(twoAgain, 0.9), new StepLR(twoAgain, 1, 0.1)), List.of(3L, 5L));
+        e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
+            () -> three.loadStateDict(sequential));
+        assertOneLine(e, "2 schedulers but this SequentialLR has 3",
+            "build it with the same schedulers");
+        new SequentialLR(twoAgain, List.of(new StepLR(twoAgain, 2, 0.5),
+            new ExponentialLR(twoAgain, 0.9)), List.of(3L)).loadStateDict(sequential);
+      }
     }
   }
 
@@ -166,14 +217,18 @@ class CheckpointErrorsTest {
     try (Tensor t = torch.zeros(3)) {
       TorchSaver.save(bare, t);
     }
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
         () -> Checkpoint.load(bare, LoadOptions.defaults()));
-    assertOneLine(e, "holds Tensor, not a dict", "StateDict.from");
+    assertOneLine(e, "holds Tensor, not a dict", "read any checkpoint with CheckpointLoader.load");
+    // The hint, applied: the generic reader reads it.
+    try (LoadedCheckpoint loaded = CheckpointLoader.load(bare, LoadOptions.defaults())) {
+      assertInstanceOf(TensorRef.class, loaded.root());
+    }
   }
 
   @Test
   void aNamespaceNeedsTheCallersConsent() {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
         () -> Checkpoint.load(ckpt("sgd_namespace_args"), LoadOptions.defaults()));
     assertOneLine(e, "argparse.Namespace");
   }

@@ -2,11 +2,15 @@ package io.ckpt4j.libtorch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -86,10 +90,9 @@ class LibTorchArchivesTest {
     int wider = ArchiveNet.CHANNELS * 2;
     try (Module other = new ArchiveNet(wider, false, true)) {
       Map<String, Tensor> before = clones(ArchiveNet.stateDict(other));
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> LibTorchArchives.load(other, file, CPU));
       String m = e.getMessage();
-      assertFalse(m.contains("\n"), m);
       assertTrue(m.contains("does not match the module (strict)"), m);
       assertTrue(m.contains("missing_keys [extra.weight, extra.bias]"), m);
       assertTrue(m.contains("unexpected_keys [bn.weight, bn.bias, bn.running_mean,"
@@ -107,13 +110,15 @@ class LibTorchArchivesTest {
     Path file = dir.resolve("net.pt");
     try (Module saved = new ArchiveNet()) {
       LibTorchArchives.save(saved, file);
-      CheckpointException unknown = assertThrows(CheckpointException.class,
+      CheckpointException unknown = Refusals.assertRefused(Kind.DEVICE,
           () -> LibTorchArchives.load(saved, file, "tpu:0"));
       assertTrue(unknown.getMessage().contains("unknown device 'tpu:0'"), unknown.getMessage());
       if (!torch.cuda_is_available()) {
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = Refusals.assertRefused(Kind.DEVICE,
             () -> LibTorchArchives.load(saved, file, "cuda:0"));
         assertTrue(e.getMessage().contains("CUDA is not available"), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": use device \"cpu\""), e.getMessage());
+        LibTorchArchives.load(saved, file, "cpu"); // the hint, applied
       } else {
         LibTorchArchives.load(saved, file, "cuda:0");
         for (Tensor t : ArchiveNet.stateDict(saved).values()) assertTrue(t.is_cuda());
@@ -125,10 +130,15 @@ class LibTorchArchivesTest {
   void otherFilesAreNamed() throws Exception {
     JsonNode plain = ScriptFixtures.list("not_torchscript").get(0);
     try (Module into = new ArchiveNet()) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
           () -> LibTorchArchives.load(into, ScriptFixtures.file(plain), CPU));
       assertTrue(e.getMessage().contains("is a torch.save checkpoint (zip format), not a LibTorch"
           + " module archive"), e.getMessage());
+      // The hint, applied: "read it with CheckpointLoader.load, which never runs code".
+      try (LoadedCheckpoint ckpt = CheckpointLoader.load(ScriptFixtures.file(plain),
+          LoadOptions.defaults().mapLocation(CPU))) {
+        assertFalse(ckpt.tensorRefs().isEmpty());
+      }
     }
   }
 

@@ -11,6 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
+import io.ckpt4j.container.zip.TorchZip;
+import io.ckpt4j.container.zip.ZipArchive;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -122,9 +128,8 @@ class TorchScriptTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("oldFormat")
   void oldModelJsonArchivesSayWhatTheyAre(String name, JsonNode c) {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.UNSUPPORTED_FORMAT,
         () -> TorchScript.load(ScriptFixtures.file(c), CPU));
-    assertOneLine(e);
     assertTrue(e.getMessage().contains("model.json format of torch 1.0 to 1.2 (2018-2019)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("LibTorch 2.13 cannot read"), e.getMessage());
@@ -133,7 +138,7 @@ class TorchScriptTest {
     if (c.get("kind").asText().equals("libtorch")) {
       assertTrue(e.getMessage().contains("LibTorch C++ module archive"), e.getMessage());
       try (Module into = new ArchiveNet()) {
-        CheckpointException archive = assertThrows(CheckpointException.class,
+        CheckpointException archive = Refusals.assertRefused(Kind.UNSUPPORTED_FORMAT,
             () -> LibTorchArchives.load(into, ScriptFixtures.file(c), CPU));
         assertTrue(archive.getMessage().contains("model.json format"), archive.getMessage());
       }
@@ -142,28 +147,38 @@ class TorchScriptTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("notTorchScript")
-  void torchSaveCheckpointsAreSentToTheReader(String name, JsonNode c) {
-    CheckpointException e = assertThrows(CheckpointException.class,
+  void torchSaveCheckpointsAreSentToTheReader(String name, JsonNode c) throws Exception {
+    CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
         () -> TorchScript.load(ScriptFixtures.file(c), CPU));
-    assertOneLine(e);
     assertTrue(e.getMessage().contains("is a torch.save checkpoint (" + c.get("format").asText()
         + " format)"), e.getMessage());
-    assertTrue(e.getMessage().contains("CheckpointLoader.load"), e.getMessage());
+    assertTrue(e.getMessage().contains("read it with CheckpointLoader.load, which never runs"
+        + " code, and load its state_dict into a model built in Java"), e.getMessage());
+    // The hint, applied: the reader reads it (a state_dict ScriptModel.loadStateDict could take).
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(ScriptFixtures.file(c),
+        LoadOptions.defaults().mapLocation(CPU))) {
+      assertFalse(ckpt.tensorRefs().isEmpty(), name);
+    }
   }
 
   @Test
-  void safetensorsIsSentToTheReader() {
+  void safetensorsIsSentToTheReader() throws Exception {
     JsonNode c = ScriptFixtures.caseNamed("convnet_scripted");
     Path file = ScriptFixtures.dir().resolve(c.get("state_dict").get("file").asText());
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
         () -> TorchScript.load(file, CPU));
     assertTrue(e.getMessage().contains("is a safetensors file"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("read it with CheckpointLoader.load and load the tensors"
+        + " into a model built in Java"), e.getMessage());
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, LoadOptions.defaults())) {
+      assertFalse(ckpt.tensorRefs().isEmpty()); // the hint, applied
+    }
   }
 
   @Test
   void missingFileIsNamed() {
     Path file = ScriptFixtures.dir().resolve("no-such-model.pt");
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.NOT_FOUND,
         () -> TorchScript.load(file, CPU));
     assertTrue(e.getMessage().contains("no such file"), e.getMessage());
   }
@@ -172,21 +187,24 @@ class TorchScriptTest {
   void devicesAreChecked() throws Exception {
     Path file = ScriptFixtures.file(ScriptFixtures.caseNamed("convnet_scripted"));
     for (String bad : List.of("mps", "cuda:x", "")) {
-      CheckpointException e = assertThrows(CheckpointException.class,
-          () -> TorchScript.load(file, bad));
-      assertOneLine(e);
+      CheckpointException e = Refusals.assertRefused(Kind.DEVICE,
+          () -> TorchScript.load(file, bad), bad);
+      assertTrue(e.getMessage().contains("cpu, cuda or cuda:N"), e.getMessage());
     }
     if (!torch.cuda_is_available()) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.DEVICE,
           () -> TorchScript.load(file, "cuda:0"));
       assertTrue(e.getMessage().contains("CUDA is not available"), e.getMessage());
-      try (ScriptModel model = TorchScript.load(file, "cpu")) {
-        assertThrows(CheckpointException.class, () -> model.to("cuda"));
+      assertTrue(e.getMessage().endsWith(": use device \"cpu\""), e.getMessage());
+      try (ScriptModel model = TorchScript.load(file, "cpu")) { // the hint, applied
+        e = Refusals.assertRefused(Kind.DEVICE, () -> model.to("cuda"));
+        assertTrue(e.getMessage().endsWith(": use device \"cpu\""), e.getMessage());
+        model.to("cpu");
         assertEquals(CPU, model.device());
       }
     } else {
       int count = Byte.toUnsignedInt(torch.cuda_device_count());
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.DEVICE,
           () -> TorchScript.load(file, "cuda:" + count));
       assertTrue(e.getMessage().contains(count + " CUDA device(s)"), e.getMessage());
       try (ScriptModel model = TorchScript.load(file, "cuda:0")) {
@@ -203,24 +221,43 @@ class TorchScriptTest {
       Tensor image = (Tensor) ScriptFixtures.decodeAll(c.get("inputs"), io).get(0);
       // a batch with the channels in the wrong place: the conv inside the model refuses it
       try (Tensor wrong = image.transpose(1, 2).contiguous()) {
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = Refusals.assertRefused(Kind.NATIVE,
             () -> model.forwardTensor(wrong));
-        assertOneLine(e);
         assertTrue(e.getMessage().startsWith("method forward of TorchScript model"), e.getMessage());
         assertTrue(e.getMessage().contains("RuntimeError: "), e.getMessage());
         UncheckedIOException u = assertThrows(UncheckedIOException.class,
             () -> model.forward(wrong));
         assertInstanceOf(CheckpointException.class, u.getCause());
       }
-      CheckpointException type = assertThrows(CheckpointException.class,
+      CheckpointException type = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> model.forward(List.of("not a tensor")));
       assertTrue(type.getMessage().contains("argument x of method forward"), type.getMessage());
       assertTrue(type.getMessage().contains("declared Tensor but was given a String"),
           type.getMessage());
-      CheckpointException arity = assertThrows(CheckpointException.class,
+      CheckpointException arity = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> model.forward(List.of(image, image)));
       assertTrue(arity.getMessage().contains("takes 1 argument(s) (x) but was given 2"),
           arity.getMessage());
+      CheckpointException notTuple = Refusals.assertRefused(Kind.INVALID_VALUE,
+          () -> model.forwardTensors(image));
+      assertTrue(notTuple.getMessage().endsWith("not a tuple of tensors: call forward(List) to"
+          + " get any value"), notTuple.getMessage());
+      assertInstanceOf(Tensor.class, model.forward(List.of(image))); // the hint, applied
+    }
+  }
+
+  /** What TorchZip says of a TorchScript archive given as a torch.save checkpoint, applied. */
+  @Test
+  void aTorchScriptArchiveIsLoadedAsTheRefusalSays() throws Exception {
+    Path file = ScriptFixtures.file(ScriptFixtures.caseNamed("convnet_scripted"));
+    try (ZipArchive zip = ZipArchive.open(file)) {
+      TorchZip torch = TorchZip.inspect(zip);
+      CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER, torch::requireTorchSave);
+      assertTrue(e.getMessage().endsWith("not a torch.save checkpoint: load it with"
+          + " torch.jit.load or torch::jit::load"), e.getMessage());
+    }
+    try (ScriptModel model = TorchScript.load(file, CPU)) { // ckpt4j's torch::jit::load
+      assertFalse(model.stateDict().isEmpty());
     }
   }
 
@@ -228,7 +265,7 @@ class TorchScriptTest {
   void missingMethodListsTheMethods() throws Exception {
     JsonNode c = ScriptFixtures.caseNamed("tch-rs__HEAD_tests_foo8.pt");
     try (ScriptModel model = TorchScript.load(ScriptFixtures.file(c), CPU)) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.NOT_FOUND,
           () -> model.forwardTensor(torch.ones(1)));
       assertTrue(e.getMessage().contains("has no method forward; its methods are "
           + ScriptFixtures.strings(c.get("methods"))), e.getMessage());
@@ -248,9 +285,52 @@ class TorchScriptTest {
         ScriptFixtures.assertTensor((Tensor) expected.get(i), out.get(i), c.get("atol").asDouble(),
             "output " + i);
       }
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
           () -> model.forwardTensor((Tensor) inputs.get(0), (Tensor) inputs.get(1)));
-      assertTrue(e.getMessage().contains("not a tensor"), e.getMessage());
+      assertTrue(e.getMessage().endsWith("not a tensor: call forward(List) to get any value"),
+          e.getMessage());
+      // The hint, applied: forward(List) gives the tuple as a list.
+      assertEquals(expected.size(), ((List<?>) model.forward(inputs)).size());
+    }
+  }
+
+  /**
+   * An argument of the wrong Java type names the type to pass instead; passing it works. The
+   * models take a Tensor, int, str, bool, List[Tensor] (mixed_scripted), Dict and float
+   * (dict_scripted).
+   */
+  @Test
+  void everyArgumentHintNamesTheJavaTypeThatWorks() throws Exception {
+    try (ScriptModel mixed = TorchScript.load(
+            ScriptFixtures.file(ScriptFixtures.caseNamed("mixed_scripted")), CPU);
+        ScriptModel dict = TorchScript.load(
+            ScriptFixtures.file(ScriptFixtures.caseNamed("dict_scripted")), CPU)) {
+      Tensor x = torch.randn(6, 4);
+      List<Object> good = List.of(x, 3L, "tag", false, x, List.of(x, x));
+      // argument index, the wrong value, the hint
+      Object[][] wrong = {
+          {0, "x", ": pass an org.bytedeco.pytorch.Tensor"},
+          {1, "3", ": pass a Long"},
+          {2, 5L, ": pass a String"},
+          {3, "no", ": pass a Boolean"},
+          {5, x, ": pass a List"},
+      };
+      for (Object[] w : wrong) {
+        List<Object> args = new ArrayList<>(good);
+        args.set((Integer) w[0], w[1]);
+        CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
+            () -> mixed.forward(args), w[2].toString());
+        assertTrue(e.getMessage().endsWith((String) w[2]), e.getMessage());
+      }
+      mixed.forward(good); // every hint, applied
+      Tensor a = torch.randn(3, 4);
+      Map<String, Tensor> batch = Map.of("a", a, "b", a);
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
+          () -> dict.forward(List.of(List.of(a, a), 0.25)));
+      assertTrue(e.getMessage().endsWith(": pass a Map"), e.getMessage());
+      e = Refusals.assertRefused(Kind.INVALID_VALUE, () -> dict.forward(List.of(batch, "0.25")));
+      assertTrue(e.getMessage().endsWith(": pass a Double"), e.getMessage());
+      assertInstanceOf(Map.class, dict.forward(List.of(batch, 0.25)));
     }
   }
 

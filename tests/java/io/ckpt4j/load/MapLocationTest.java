@@ -1,15 +1,22 @@
 package io.ckpt4j.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
 import io.ckpt4j.tensor.MapLocation;
 import io.ckpt4j.value.TensorRef;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -51,7 +58,7 @@ class MapLocationTest {
   @Test
   void aLocationTheDictDoesNotNameStaysAsSaved() {
     Assumptions.assumeFalse(torch.cuda_is_available(), "needs a machine without CUDA");
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("cuda:0=cpu")).close());
     assertTrue(e.getMessage().contains("cuda:3") && e.getMessage().contains("map_location"),
         e.getMessage());
@@ -67,18 +74,52 @@ class MapLocationTest {
   }
 
   @Test
+  void theMapLocationHintLoadsTheFile() throws CheckpointException {
+    Assumptions.assumeFalse(torch.cuda_is_available(), "needs a machine without CUDA");
+    // Without map_location each CUDA storage is refused with the hint. Applied as written, per
+    // device (to cpu, the device this machine has), one device at a time: the file loads.
+    Pattern perDevice =
+        Pattern.compile("or, per device, LoadOptions\\.mapLocation\\(\"(cuda:\\d+)=cuda:0\"\\)$");
+    List<String> mapping = new ArrayList<>();
+    while (true) {
+      LoadOptions options = mapping.isEmpty() ? LoadOptions.defaults()
+          : LoadOptions.defaults().mapLocation(String.join(",", mapping));
+      try (LoadedCheckpoint ckpt = CheckpointLoader.load(mixed(), options)) {
+        assertAllOnCpu(ckpt);
+        break;
+      } catch (CheckpointException e) {
+        assertEquals(Kind.DEVICE, e.kind(), e.getMessage());
+        assertTrue(e.getMessage().contains("e.g. LoadOptions.mapLocation(\"cpu\")"), e.getMessage());
+        Matcher hint = perDevice.matcher(e.getMessage());
+        assertTrue(hint.find(), e.getMessage());
+        assertFalse(mapping.contains(hint.group(1) + "=cpu"), "mapped already: " + e.getMessage());
+        mapping.add(hint.group(1) + "=cpu");
+      }
+    }
+    assertEquals(List.of("cuda:0=cpu", "cuda:3=cpu"), mapping.stream().sorted().toList());
+  }
+
+  @Test
   void aDeviceThatDoesNotExistIsAClearError() {
     long visible = torch.cuda_is_available() ? torch.cuda_device_count() : 0;
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("cuda:" + (visible + 5))).close());
     assertTrue(e.getMessage().contains("cuda:" + (visible + 5)), e.getMessage());
   }
 
   @Test
   void anUnknownDeviceTypeIsAClearError() {
-    CheckpointException e = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> CheckpointLoader.load(
         mixed(), LoadOptions.defaults().mapLocation("quantum:0")).close());
     assertTrue(e.getMessage().contains("quantum:0"), e.getMessage());
+  }
+
+  @Test
+  void aMalformedEntrySaysTheFormAndTheFormParses() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> MapLocation.parse("cuda:1=cpu,cuda:2"));
+    assertTrue(e.getMessage().endsWith("is not FROM=TO (e.g. cuda:1=cuda:0)"), e.getMessage());
+    assertEquals("cuda:0", MapLocation.parse("cuda:1=cpu,cuda:2=cuda:0").map("cuda:2"));
   }
 
   @Test

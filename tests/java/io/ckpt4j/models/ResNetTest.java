@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -162,7 +164,7 @@ class ResNetTest {
         StateDict stateDict = StateDict.from(file)) {
       // Python: Missing key(s) in state_dict: "conv1.weight", ... Unexpected key(s) in
       // state_dict: "module.conv1.weight", ...
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
           () -> stateDict.loadInto(model.module(), LoadStateDictOptions.defaults()));
       assertTrue(e.getMessage().contains("module.conv1.weight"), e.getMessage());
       IncompatibleKeys keys = stateDict.loadInto(model.module(),
@@ -173,16 +175,18 @@ class ResNetTest {
   }
 
   @Test
-  void unknownArchitecturesAndDevicesAreClearErrors() {
+  void unknownArchitecturesAndDevicesAreClearErrors() throws CheckpointException {
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
         () -> ResNet.create("resnet19", 10).close());
     assertTrue(unknown.getMessage().contains("resnet152"), unknown.getMessage());
     CheckpointException e;
     long visible = torch.cuda_is_available() ? torch.cuda_device_count() : 0;
     try (ResNet model = ResNet.create("resnet18", 10, 8)) {
-      e = assertThrows(CheckpointException.class, () -> model.to("cuda:" + visible));
+      e = Refusals.assertRefused(Kind.DEVICE, () -> model.to("cuda:" + visible));
       assertTrue(e.getMessage().contains("cuda:" + visible), e.getMessage());
-      assertThrows(CheckpointException.class, () -> model.to("quantum"));
+      assertTrue(e.getMessage().endsWith(": use cpu"), e.getMessage());
+      model.to("cpu"); // the hint, applied
+      Refusals.assertRefused(Kind.DEVICE, () -> model.to("quantum"));
     }
   }
 

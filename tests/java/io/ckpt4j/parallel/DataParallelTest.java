@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -260,9 +262,12 @@ class DataParallelTest {
     long count = io.ckpt4j.tensor.Devices.cudaDeviceCount();
     String missing = "cuda:" + count;
     SmallNet net = ParallelFixtures.model();
-    CheckpointException e = assertThrows(CheckpointException.class, () -> DataParallel.of(net,
+    CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> DataParallel.of(net,
         SmallNet::new, DataParallelOptions.defaults().deviceIds("cpu", missing)));
     assertOneLine(e.getMessage(), missing);
+    assertTrue(e.getMessage().endsWith(": use cpu, or a visible CUDA device"), e.getMessage());
+    // The hint, applied.
+    DataParallel.of(net, SmallNet::new, DataParallelOptions.defaults().deviceIds("cpu")).close();
   }
 
   @Test
@@ -300,12 +305,21 @@ class DataParallelTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> dp.forward(io("input")));
       assertOneLine(e.getMessage(), "different architecture");
+      assertTrue(e.getMessage().endsWith("the factory must build the wrapped model's"
+          + " architecture"), e.getMessage());
     }
     try (DataParallel<SmallNet> dp = DataParallel.of(net, () -> net, cpus(2));
         NoGradGuard noGrad = new NoGradGuard()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> dp.forward(io("input")));
       assertOneLine(e.getMessage(), "the wrapped model itself");
+      assertTrue(e.getMessage().endsWith("it must build a new model of the same architecture"
+          + " (e.g. MyNet::new)"), e.getMessage());
+    }
+    // Both hints, applied: a factory of new models of the wrapped model's architecture.
+    try (DataParallel<SmallNet> dp = DataParallel.of(net, SmallNet::new, cpus(2));
+        NoGradGuard noGrad = new NoGradGuard(); Tensor y = dp.forward(io("input"))) {
+      assertClose(io("output"), y, atol(), "with a factory of new models");
     }
   }
 
@@ -315,7 +329,7 @@ class DataParallelTest {
     try (DataParallel<SmallNet> dp = DataParallel.of(net, SmallNet::new, cpus(2));
         NoGradGuard noGrad = new NoGradGuard();
         Tensor wrongChannels = torch.randn(4, 2, SmallNet.SIDE, SmallNet.SIDE)) {
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.NATIVE,
           () -> dp.forward(wrongChannels));
       assertOneLine(e.getMessage(), "replica 0 on cpu failed");
       assertNotNull(e.getCause());

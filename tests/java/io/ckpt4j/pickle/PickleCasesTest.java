@@ -1,11 +1,12 @@
 package io.ckpt4j.pickle;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ class PickleCasesTest {
     PickleOptions options = options(c);
     if (c.has("error")) {
       String expected = c.get("error").asText();
-      CheckpointException e = assertThrows(CheckpointException.class,
+      CheckpointException e = Refusals.assertRefused(Kind.valueOf(c.get("kind").asText()),
           () -> PickleReader.load(data, options), c.get("name").asText());
       assertTrue(e.getMessage().contains(expected),
           "message should contain '" + expected + "': " + e.getMessage());

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.value.PyAppendable;
 import io.ckpt4j.value.PyBuildable;
 import io.ckpt4j.value.PyBytes;
@@ -35,15 +37,22 @@ class PickleReaderTest {
   }
 
   @Test
-  void refusedGlobalHasTheStandardMessage() {
+  void refusedGlobalHasTheStandardMessageAndItsHintWorks() throws CheckpointException {
+    byte[] pickle = ascii("cos\nsystem\n(S'ls'\ntR.");
     UnsupportedGlobalException e = assertThrows(UnsupportedGlobalException.class,
-        () -> PickleReader.load(ascii("cos\nsystem\n(S'ls'\ntR."), options(GlobalResolver.refuseAll())));
+        () -> PickleReader.load(pickle, options(GlobalResolver.refuseAll())));
+    assertEquals(Kind.REFUSED_GLOBAL, e.kind());
     assertEquals("os", e.module());
     assertEquals("system", e.name());
     assertEquals("unsupported global 'os.system' in test.pkl at byte 0: ckpt4j refuses to load"
-        + " code-bearing globals; if you trust this file, allow it with"
-        + " LoadOptions.allowGlobal(\"os.system\") or inert objects", e.getMessage());
-    assertEquals(PickleRefusal.standardMessage("os.system", "test.pkl at byte 0"), e.getMessage());
+        + " code-bearing globals; if you trust this file, read it as an inert object: add"
+        + " GlobalResolver.inert(\"os.system\"::equals) to the resolver (orElse)", e.getMessage());
+    // The hint, applied as written: the file then loads, and os.system is a record, never called.
+    Object value = PickleReader.load(pickle,
+        options(GlobalResolver.refuseAll().orElse(GlobalResolver.inert("os.system"::equals))));
+    PyObject call = assertInstanceOf(PyObject.class, value);
+    assertEquals("os.system", call.className());
+    assertEquals(PyTuple.of("ls"), call.args());
   }
 
   @Test
@@ -74,7 +83,7 @@ class PickleReaderTest {
   @Test
   void aResolverErrorStopsTheChain() {
     GlobalResolver broken = (m, n) -> {
-      throw new CheckpointException("torch.Foo is recognised but malformed");
+      throw new CheckpointException(Kind.INVALID_VALUE, "torch.Foo is recognised but malformed");
     };
     CheckpointException e = assertThrows(CheckpointException.class,
         () -> PickleReader.load(ascii("ctorch\nFoo\n."),
@@ -82,6 +91,7 @@ class PickleReaderTest {
     assertTrue(!(e instanceof UnsupportedGlobalException), e.getClass().toString());
     assertEquals("GLOBAL at byte 0 in test.pkl: global 'torch.Foo': torch.Foo is recognised but"
         + " malformed", e.getMessage());
+    assertEquals(Kind.INVALID_VALUE, e.kind(), "the resolver's kind comes through");
   }
 
   @Test
@@ -99,7 +109,8 @@ class PickleReaderTest {
   @Test
   void callsIntoCallerCodeAreLocated() {
     PyCallable failing = args -> {
-      throw new CheckpointException("expected 6 arguments, got " + args.size());
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "expected 6 arguments, got " + args.size());
     };
     PyCallable buggy = args -> ((String) args.get(0)).length() + 0L;
     GlobalResolver resolver =
@@ -109,16 +120,19 @@ class PickleReaderTest {
             options(resolver)));
     assertEquals("REDUCE at byte 27 in test.pkl: torch._utils.rebuild: expected 6 arguments, got 1",
         e.getMessage());
+    assertEquals(Kind.INVALID_TENSOR, e.kind(), "the callee's kind comes through");
+    assertEquals("REDUCE at byte 27 in test.pkl", e.location().orElseThrow());
     e = assertThrows(CheckpointException.class,
         () -> PickleReader.load(ascii("\u0080\u0002cm\nbuggy\nK\u0001\u0085R."), options(resolver)));
     assertTrue(e.getMessage().startsWith("REDUCE at byte 14 in test.pkl: m.buggy failed:"
         + " java.lang.ClassCastException"), e.getMessage());
+    assertEquals(Kind.MALFORMED_PICKLE, e.kind());
     assertInstanceOf(ClassCastException.class, e.getCause());
   }
 
   @Test
   void reduceNeedsACallable() {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("\u0080\u0002cm\nconst\n)R."),
             options(GlobalResolver.of(Map.of("m.const", 1L)))));
     assertTrue(e.getMessage().contains("REDUCE needs an allowed callable or class, not m.const"),
@@ -133,7 +147,7 @@ class PickleReaderTest {
     Object built = PickleReader.load(ascii("\u0080\u0002cm\nmake\n)RK\u0007b."), options(resolver));
     assertSame(target, built);
     assertEquals(List.of(7L), states);
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("\u0080\u0002]K\u0007b."), PickleOptions.defaults()));
     assertTrue(e.getMessage().contains("cannot BUILD a list"), e.getMessage());
   }
@@ -169,7 +183,7 @@ class PickleReaderTest {
     assertEquals(null, PickleReader.loadNext(buf, PickleOptions.defaults()));
     assertEquals(19, buf.position());
     int before = buf.position();
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.loadNext(buf, PickleOptions.defaults()));
     assertEquals(before, buf.position(), "unchanged on error");
     assertTrue(e.getMessage().contains("at byte 19"), "offsets are buffer positions: " + e.getMessage());
@@ -181,10 +195,17 @@ class PickleReaderTest {
     buf.position(2);
     assertEquals(5L, PickleReader.load(buf, PickleOptions.defaults()));
     assertEquals(2, buf.position());
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("N.N."), PickleOptions.defaults()));
     assertTrue(e.getMessage().startsWith("2 bytes after the STOP opcode at byte 1 in pickle"),
         e.getMessage());
+    // The message's hint, applied: loadNext reads the two pickles back to back.
+    assertTrue(e.getMessage().endsWith("(PickleReader.loadNext reads pickles back to back)"),
+        e.getMessage());
+    ByteBuffer two = ByteBuffer.wrap(ascii("N.N."));
+    assertEquals(null, PickleReader.loadNext(two, PickleOptions.defaults()));
+    assertEquals(null, PickleReader.loadNext(two, PickleOptions.defaults()));
+    assertEquals(4, two.position());
   }
 
   @Test
@@ -201,9 +222,14 @@ class PickleReaderTest {
     assertEquals("\u00c3\u00a9", PickleReader.load(pickle, PickleOptions.defaults()));
     PickleOptions utf8 = PickleOptions.builder().py2StringCharset(StandardCharsets.UTF_8).build();
     assertEquals("\u00e9", PickleReader.load(pickle, utf8));
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.MALFORMED_PICKLE,
         () -> PickleReader.load(ascii("U\u0001\u00ff."), utf8));
-    assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("not valid UTF-8 (PickleOptions.py2StringCharset)"),
+        e.getMessage());
+    // The option the message names, at Latin-1 (the default): the same bytes read.
+    PickleOptions latin1 =
+        PickleOptions.builder().py2StringCharset(StandardCharsets.ISO_8859_1).build();
+    assertEquals("\u00ff", PickleReader.load(ascii("U\u0001\u00ff."), latin1));
   }
 
   @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.ChildJvm;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -121,14 +123,15 @@ class AtomicSaveTest {
           } catch (IOException io) {
             throw new AssertionError(io);
           }
-          throw new CheckpointException("disk full (simulated)");
+          throw new CheckpointException(Kind.IO, "disk full (simulated)");
         }));
     assertEquals("disk full (simulated)", e.getMessage());
+    assertEquals(Kind.IO, e.kind());
     assertArrayEquals(before, Files.readAllBytes(target));
     assertEquals(List.of(), temporaryFiles(target));
     // Fails before anything is written: a value no checkpoint holds.
     tree.put("b", new Object());
-    assertThrows(CheckpointException.class, () -> TorchSaver.save(target, tree));
+    Refusals.assertRefused(Kind.UNSUPPORTED_VALUE, () -> TorchSaver.save(target, tree));
     assertArrayEquals(before, Files.readAllBytes(target));
     assertEquals(List.of(), temporaryFiles(target));
   }

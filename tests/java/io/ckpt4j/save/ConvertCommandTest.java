@@ -125,6 +125,21 @@ class ConvertCommandTest {
   }
 
   @Test
+  void theRefusedGlobalsCliHintConvertsTheFile() throws Exception {
+    Path input = TestData.dir("corpus").resolve("training_checkpoint_namespace.pt");
+    Path target = out.resolve("allowed.pt");
+    CliRun refused = CliRun.of("convert", input.toString(), target.toString());
+    assertEquals(1, refused.exit(), refused.stderr());
+    String hint = "(CLI: --allow-global argparse.Namespace)";
+    assertTrue(refused.stderr().strip().endsWith(hint), refused.stderr());
+    // The hint, applied as written.
+    CliRun allowed = CliRun.of("convert", input.toString(), target.toString(), "--allow-global",
+        "argparse.Namespace");
+    assertEquals(0, allowed.exit(), allowed.stderr());
+    assertTrue(Files.isRegularFile(target));
+  }
+
+  @Test
   void aRenameThatWouldMergeKeysIsRefused() throws Exception {
     // A state dict holding both "module.w" and "w": PyTorch's consume_prefix would silently drop
     // a tensor; convert refuses.

@@ -2,10 +2,11 @@ package io.ckpt4j.save;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -39,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SaveErrorsTest {
   @TempDir Path dir;
+  /** Where the saves that apply a message's hint go ({@link #dir} must stay empty). */
+  @TempDir Path fixed;
   private PointerScope scope;
   private final Trees trees = new Trees(3);
 
@@ -52,11 +55,10 @@ class SaveErrorsTest {
     scope.close();
   }
 
-  private CheckpointException refused(Object tree) throws Exception {
+  private CheckpointException refused(Kind kind, Object tree) throws Exception {
     Path target = dir.resolve("refused.pt");
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(kind,
         () -> TorchSaver.save(target, tree, SaveOptions.defaults()));
-    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
     assertFalse(Files.exists(target), "nothing may be written at the target");
     try (Stream<Path> left = Files.list(dir)) {
       assertEquals(List.of(), left.toList(), "nothing may be left in the directory");
@@ -70,9 +72,13 @@ class SaveErrorsTest {
     Map<Object, Object> tree = new LinkedHashMap<>();
     tree.put("floats", floats);
     tree.put("as_ints", floats.view(torch.ScalarType.Int));
-    String message = refused(tree).getMessage();
+    String message = refused(Kind.UNSUPPORTED_VALUE, tree).getMessage();
     assertTrue(message.contains("['as_ints']") && message.contains("['floats']")
         && message.contains("int32") && message.contains("FloatStorage"), message);
+    // The hint, applied: "save a copy of one of them (tensor.clone())".
+    assertTrue(message.endsWith("save a copy of one of them (tensor.clone())"), message);
+    tree.put("as_ints", floats.view(torch.ScalarType.Int).clone());
+    TorchSaver.save(fixed.resolve("copied.pt"), tree, SaveOptions.defaults());
   }
 
   @Test
@@ -84,8 +90,23 @@ class SaveErrorsTest {
     Map<Object, Object> tree = new LinkedHashMap<>();
     tree.put("as_uint16", halves);
     tree.put("as_float32", halves.view(torch.ScalarType.Float));
-    String message = refused(tree).getMessage();
+    String message = refused(Kind.UNSUPPORTED_VALUE, tree).getMessage();
     assertTrue(message.contains("['as_float32']"), message);
+  }
+
+  @Test
+  void aTypedTensorOverAStorageOfOddBytes() throws Exception {
+    // A float32 view of bytes 0..3 of a 5-byte storage: the storage is no whole number of floats.
+    Tensor bytes = torch.arange(new org.bytedeco.pytorch.Scalar(5))
+        .to(torch.ScalarType.Byte);
+    Map<Object, Object> tree = new LinkedHashMap<>();
+    tree.put("w", bytes.narrow(0, 0, 4).view(torch.ScalarType.Float));
+    String message = refused(Kind.UNSUPPORTED_VALUE, tree).getMessage();
+    assertTrue(message.contains("['w']") && message.contains("5 bytes"), message);
+    // The hint, applied: "save a copy of it (tensor.clone())".
+    assertTrue(message.endsWith("save a copy of it (tensor.clone())"), message);
+    tree.put("w", bytes.narrow(0, 0, 4).view(torch.ScalarType.Float).clone());
+    TorchSaver.save(fixed.resolve("copied.pt"), tree, SaveOptions.defaults());
   }
 
   @Test
@@ -95,7 +116,7 @@ class SaveErrorsTest {
     list.add(1L);
     list.add(new StringBuilder("not a str"));
     tree.put("model", list);
-    String message = refused(tree).getMessage();
+    String message = refused(Kind.UNSUPPORTED_VALUE, tree).getMessage();
     assertTrue(message.contains("['model'][1]") && message.contains("java.lang.StringBuilder"),
         message);
   }
@@ -108,11 +129,25 @@ class SaveErrorsTest {
     bad.put("undefined", new Tensor());
     bad.put("meta", torch.empty(new long[] {2}, new TensorOptions(torch.ScalarType.Float)
         .device(new org.bytedeco.pytorch.DeviceOptional(new Device("meta"))), null));
+    // What each message says to do, applied: the tree then saves.
+    Map<String, String> hints = Map.of(
+        "sparse", "save tensor.to_dense() or tensor.dequantize()",
+        "complex32", "convert it, e.g. to float32",
+        "undefined", "put a real tensor there",
+        "meta", "save a tensor that holds data in its place");
+    Map<String, Tensor> replacements = Map.of(
+        "sparse", bad.get("sparse").to_dense(),
+        "complex32", bad.get("complex32").to(torch.ScalarType.Float),
+        "undefined", trees.random(DType.FLOAT32, 2),
+        "meta", torch.zeros(new long[] {2}, new TensorOptions(torch.ScalarType.Float)));
     for (Map.Entry<String, Tensor> e : bad.entrySet()) {
       PyOrderedDict tree = new PyOrderedDict();
       tree.put(e.getKey(), e.getValue());
-      String message = refused(tree).getMessage();
+      String message = refused(Kind.UNSUPPORTED_VALUE, tree).getMessage();
       assertTrue(message.contains("['" + e.getKey() + "']"), e.getKey() + ": " + message);
+      assertTrue(message.endsWith(hints.get(e.getKey())), e.getKey() + ": " + message);
+      tree.put(e.getKey(), replacements.get(e.getKey()));
+      TorchSaver.save(fixed.resolve(e.getKey() + ".pt"), tree, SaveOptions.defaults());
     }
   }
 
@@ -122,7 +157,7 @@ class SaveErrorsTest {
     try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, LoadOptions.defaults())) {
       Map<Object, Object> tree = new LinkedHashMap<>();
       tree.put("weight", ckpt.root());
-      String message = refused(tree).getMessage();
+      String message = refused(Kind.INVALID_VALUE, tree).getMessage();
       assertTrue(message.contains("['weight']") && message.contains("LoadedCheckpoint"), message);
       // With the checkpoint it came from, the same tree saves.
       TorchSaver.save(dir.resolve("ok.pt"), tree, ckpt, SaveOptions.defaults());
@@ -132,16 +167,22 @@ class SaveErrorsTest {
   @Test
   void aMissingDirectory() throws Exception {
     Path target = dir.resolve("no/such/dir/model.pt");
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.NOT_FOUND,
         () -> TorchSaver.save(target, new LinkedHashMap<>()));
     assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    assertEquals("cannot save to " + target, e.location().orElseThrow());
     assertFalse(Files.exists(dir.resolve("no")));
+    // The hint, applied: "create it first".
+    assertTrue(e.getMessage().endsWith("; create it first"), e.getMessage());
+    Files.createDirectories(target.getParent());
+    TorchSaver.save(target, new LinkedHashMap<>());
+    assertTrue(Files.isRegularFile(target));
   }
 
   @Test
   void aTargetThatIsADirectory() throws Exception {
     Path target = Files.createDirectories(dir.resolve("model.pt"));
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.IO,
         () -> TorchSaver.save(target, new LinkedHashMap<>()));
     assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
   }

@@ -14,12 +14,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.tensor.TensorBytes;
 import io.ckpt4j.value.DType;
 import io.ckpt4j.value.PyOrderedDict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -98,11 +101,24 @@ class StateDictTransformTest {
   @Test
   void collisionsAreErrorsNotSilentOverwrites() throws Exception {
     try (StateDict sd = stateDict(NET)) {
-      CheckpointException e = assertThrows(CheckpointException.class,
-          () -> sd.rename(k -> k.startsWith("head.") ? "head.weight" : k));
-      assertFalse(e.getMessage().contains("\n"));
+      UnaryOperator<String> oneHead = k -> k.startsWith("head.") ? "head.weight" : k;
+      CheckpointException e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH,
+          () -> sd.rename(oneHead));
+      assertTrue(e.getMessage().endsWith("turns key 'head.bias' into 'head.weight', which the"
+          + " state_dict already has: remove one of them first (StateDict.filter)"),
+          e.getMessage());
+      // The hint, applied: without the old head.weight, head.bias takes its name.
+      try (StateDict filtered = sd.filter(k -> !k.equals("head.weight"));
+          StateDict renamed = filtered.rename(oneHead)) {
+        assertEquals(TensorBytes.sha256(sd.get("head.bias")),
+            TensorBytes.sha256(renamed.get("head.weight")));
+      }
       sd.put("module.step", sd.get("step"));
-      assertThrows(CheckpointException.class, sd::stripPrefix);
+      e = Refusals.assertRefused(Kind.STATE_DICT_MISMATCH, sd::stripPrefix);
+      try (StateDict filtered = sd.filter(k -> !k.equals("step"));
+          StateDict stripped = filtered.stripPrefix()) { // the same hint
+        assertTrue(stripped.containsKey("step"), e.getMessage());
+      }
     }
   }
 
@@ -130,8 +146,13 @@ class StateDictTransformTest {
       for (String key : sd.keys()) {
         assertEquals(sd.get(key).data_ptr().address(), cpu.get(key).data_ptr().address(), key);
       }
-      assertThrows(CheckpointException.class, () -> sd.to("cuda:4096"));
-      assertThrows(CheckpointException.class, () -> sd.to("tpu"));
+      // "... but CUDA is not available here: use cpu" (or: this machine has N CUDA devices).
+      CheckpointException e = Refusals.assertRefused(Kind.DEVICE, () -> sd.to("cuda:4096"));
+      assertTrue(e.getMessage().endsWith(": use cpu"), e.getMessage());
+      e = Refusals.assertRefused(Kind.DEVICE, () -> sd.to("tpu"));
+      assertTrue(e.getMessage().contains("ckpt4j places tensors on cpu, cuda or cuda:N"),
+          e.getMessage());
+      sd.to("cpu").close(); // the hint, applied (above: sd.to("cpu") shares the tensors)
     }
   }
 

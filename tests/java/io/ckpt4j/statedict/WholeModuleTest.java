@@ -8,14 +8,20 @@ import static io.ckpt4j.statedict.StateDictFixtures.stateDict;
 import static io.ckpt4j.statedict.StateDictFixtures.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -40,6 +46,20 @@ class WholeModuleTest {
       if (c.get("file").asText().equals(file)) return c;
     }
     throw new AssertionError(file);
+  }
+
+  @Test
+  void aWholeModuleIsNoStateDictAndTheRefusalSaysWhatReadsIt() throws Exception {
+    try (LoadedCheckpoint ckpt = loadInert("whole_net.pt")) {
+      CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER, () -> StateDict.from(ckpt));
+      assertTrue(e.getMessage().endsWith("not a state_dict: use StateDict.extract or"
+          + " StateDict.fromWholeModule"), e.getMessage());
+      try (StateDict extracted = StateDict.extract(ckpt);
+          StateDict whole = StateDict.fromWholeModule(ckpt)) { // the hint, both ways
+        assertFalse(extracted.keys().isEmpty());
+        assertEquals(List.copyOf(extracted.keys()), List.copyOf(whole.keys()));
+      }
+    }
   }
 
   @ParameterizedTest
@@ -109,31 +129,74 @@ class WholeModuleTest {
     for (JsonNode c : manifest().get("whole_refused")) {
       if (c.get("file").asText().equals(file)) python = c;
     }
-    if (python.get("python_error").isNull()) {
+    if (file.equals("whole_quantized.pt")) {
       assertTrue(strings(python.get("python_keys")).contains("_packed_params._packed_params"));
     }
-    CheckpointException e = assertThrows(CheckpointException.class, () -> {
-      try (LoadedCheckpoint ckpt = loadInert(file); StateDict sd = StateDict.extract(ckpt)) {
-        throw new AssertionError("extracted " + sd.keys());
+    CheckpointException e = Refusals.assertRefused(Kind.valueOf(python.get("kind").asText()),
+        () -> {
+          try (LoadedCheckpoint ckpt = loadInert(file); StateDict sd = StateDict.extract(ckpt)) {
+            throw new AssertionError("extracted " + sd.keys());
+          }
+        });
+    if (!python.has("hint_file")) return; // the reader refused it: no state_dict advice
+    // The hint, applied in Python (the state_dict of a module that works): it loads.
+    assertTrue(e.getMessage().endsWith(python.get("python_error").isNull()
+        ? "save model.state_dict() in Python instead"
+        : "save model.state_dict() where the model works"), e.getMessage());
+    try (LoadedCheckpoint ckpt = StateDictFixtures.load(python.get("hint_file").asText());
+        StateDict sd = StateDict.from(ckpt)) {
+      assertFalse(sd.keys().isEmpty());
+      if (python.has("python_keys")) {
+        assertEquals(strings(python.get("python_keys")), List.copyOf(sd.keys()));
       }
-    });
-    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
   }
 
   @Test
   void withoutInertObjectsTheReaderRefusesTheModuleClass() {
-    CheckpointException e = assertThrows(CheckpointException.class,
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
         () -> StateDictFixtures.load("whole_net.pt").close());
     assertTrue(e.getMessage().contains("__main__.Net"), e.getMessage());
   }
+
+  @Test
+  void theRefusalsHintReadsTheModuleOneAllowedGlobalAtATime() throws Exception {
+    Path file = StateDictFixtures.dir().resolve("whole_net.pt");
+    LoadOptions options = LoadOptions.defaults();
+    List<String> allowed = new ArrayList<>();
+    while (true) {
+      try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, options);
+          StateDict sd = StateDict.extract(ckpt)) {
+        assertFalse(sd.keys().isEmpty());
+        break;
+      } catch (CheckpointException e) {
+        assertEquals(Kind.REFUSED_GLOBAL, e.kind(), e.getMessage());
+        // "... if you trust the file, read it as an inert object with
+        // LoadOptions.allowGlobals("NAME") (CLI: --allow-global NAME)": done as it says.
+        Matcher hint = ALLOW_GLOBALS_HINT.matcher(e.getMessage());
+        assertTrue(hint.find(), e.getMessage());
+        assertFalse(allowed.contains(hint.group(1)), "allowed already: " + e.getMessage());
+        allowed.add(hint.group(1));
+        options = options.allowGlobals(hint.group(1));
+      }
+    }
+    assertTrue(allowed.contains("__main__.Net"), allowed.toString());
+  }
+
+  private static final Pattern ALLOW_GLOBALS_HINT = Pattern.compile(
+      "read it as an inert object with LoadOptions\\.allowGlobals\\(\"([^\"]+)\"\\) \\(CLI:"
+          + " --allow-global \\1\\)$");
 
   @Test
   void aStateDictFileIsNoWholeModule() throws Exception {
     String file = manifest().get("net").get("file").asText();
     try (LoadedCheckpoint ckpt = StateDictFixtures.load(file)) {
       CheckpointException e =
-          assertThrows(CheckpointException.class, () -> StateDict.fromWholeModule(ckpt));
-      assertTrue(e.getMessage().contains("StateDict.from"), e.getMessage());
+          Refusals.assertRefused(Kind.WRONG_LOADER, () -> StateDict.fromWholeModule(ckpt));
+      assertTrue(e.getMessage().endsWith("(for a state_dict use StateDict.from)"), e.getMessage());
+      try (StateDict sd = StateDict.from(ckpt)) { // the hint, applied
+        assertFalse(sd.keys().isEmpty());
+      }
     }
   }
 }

@@ -2,11 +2,12 @@ package io.ckpt4j.container.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.container.PythonCases;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -81,10 +82,9 @@ class SafetensorsHeaderTest {
     if (accept) {
       SafetensorsHeader.read(file);
     } else {
-      CheckpointException e =
-          assertThrows(CheckpointException.class, () -> SafetensorsHeader.read(file),
-              "Python says: " + c.get("python_error").asText());
-      assertTrue(e.getMessage().indexOf('\n') < 0, e.getMessage());
+      CheckpointException e = Refusals.assertRefused(Kind.valueOf(c.get("java_kind").asText()),
+          () -> SafetensorsHeader.read(file), "Python says: " + c.get("python_error").asText());
+      assertEquals("safetensors file " + file, e.location().orElseThrow());
     }
   }
 
@@ -92,7 +92,7 @@ class SafetensorsHeaderTest {
   void duplicateKeysAreRefusedEvenThoughTheLibraryKeepsTheLast() throws Exception {
     Path file = PythonCases.generated("st_malformed/duplicate_key_same.safetensors");
     CheckpointException e =
-        assertThrows(CheckpointException.class, () -> SafetensorsHeader.read(file));
+        Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> SafetensorsHeader.read(file));
     assertTrue(e.getMessage().contains("Duplicate field"), e.getMessage());
   }
 
@@ -100,7 +100,7 @@ class SafetensorsHeaderTest {
   void messagesNameTheTensor() throws Exception {
     Path file = PythonCases.generated("st_malformed/wrong_byte_count.safetensors");
     CheckpointException e =
-        assertThrows(CheckpointException.class, () -> SafetensorsHeader.read(file));
+        Refusals.assertRefused(Kind.INVALID_TENSOR, () -> SafetensorsHeader.read(file));
     assertTrue(e.getMessage().contains("tensor 't'"), e.getMessage());
     assertTrue(e.getMessage().contains("needs 8 bytes"), e.getMessage());
   }
@@ -111,7 +111,7 @@ class SafetensorsHeaderTest {
     Path file = dir.resolve("cut.safetensors");
     for (int length = 0; length < whole.length; length++) {
       Files.write(file, java.util.Arrays.copyOf(whole, length));
-      assertThrows(CheckpointException.class, () -> SafetensorsHeader.read(file), "length " + length);
+      Refusals.assertRefused(Kind.TRUNCATED, () -> SafetensorsHeader.read(file), "length " + length);
     }
   }
 
@@ -123,7 +123,7 @@ class SafetensorsHeaderTest {
     Path file = dir.resolve("liar.safetensors");
     Files.write(file, b.array());
     CheckpointException e =
-        assertThrows(CheckpointException.class, () -> SafetensorsHeader.read(file));
+        Refusals.assertRefused(Kind.TRUNCATED, () -> SafetensorsHeader.read(file));
     assertTrue(e.getMessage().contains("runs past the end"), e.getMessage());
   }
 

@@ -2,11 +2,14 @@ package io.ckpt4j.container.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.container.PythonCases;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -96,12 +99,39 @@ class SafetensorsWriterTest {
   void bodyWritingTheWrongLengthFails() {
     SafetensorsWriter w = new SafetensorsWriter()
         .add("t", SafetensorsDtype.F32, new long[] {2}, out -> out.write(ByteBuffer.allocate(4)));
-    CheckpointException e =
-        assertThrows(CheckpointException.class, () -> w.write(dir.resolve("short.safetensors")));
+    Path shorter = dir.resolve("short.safetensors");
+    CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE, () -> w.write(shorter));
     assertTrue(e.getMessage().contains("needs 8 bytes but its body wrote 4"), e.getMessage());
+    assertEquals("writing safetensors file " + shorter, e.location().orElseThrow());
     SafetensorsWriter longer = new SafetensorsWriter()
         .add("t", SafetensorsDtype.U8, new long[] {2}, out -> out.write(ByteBuffer.allocate(3)));
-    assertThrows(CheckpointException.class, () -> longer.write(dir.resolve("long.safetensors")));
+    e = Refusals.assertRefused(Kind.INVALID_VALUE,
+        () -> longer.write(dir.resolve("long.safetensors")));
+    assertTrue(e.getMessage().contains("wrote more than its 2 bytes"), e.getMessage());
+  }
+
+  @Test
+  void aHeaderPastTheFormatsLimitIsRefusedAndSplittingTheTensorsWorks() throws Exception {
+    // 100,000 empty tensors with 1000-character names: a header of about 106 MB (the limit: 100).
+    String pad = "t".repeat(1000);
+    int n = 100_000;
+    SafetensorsWriter all = new SafetensorsWriter();
+    List<SafetensorsWriter> halves = List.of(new SafetensorsWriter(), new SafetensorsWriter());
+    for (int i = 0; i < n; i++) {
+      all.add(pad + i, SafetensorsDtype.U8, new long[] {0}, ByteBuffer.allocate(0));
+      halves.get(i % 2).add(pad + i, SafetensorsDtype.U8, new long[] {0}, ByteBuffer.allocate(0));
+    }
+    Path whole = dir.resolve("whole.safetensors");
+    CheckpointException e = Refusals.assertRefused(Kind.LIMIT_EXCEEDED, () -> all.write(whole));
+    assertTrue(e.getMessage().endsWith("-byte limit: split the tensors over several files"),
+        e.getMessage());
+    assertFalse(Files.exists(whole));
+    // The hint, applied: half of the tensors in each of two files.
+    for (int part = 0; part < 2; part++) {
+      Path file = dir.resolve("part" + part + ".safetensors");
+      halves.get(part).write(file);
+      assertEquals(n / 2, SafetensorsHeader.read(file).entries().size());
+    }
   }
 
   @Test

@@ -2,10 +2,13 @@ package io.ckpt4j.container.zip;
 
 import static io.ckpt4j.container.zip.RawZip.ascii;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -20,9 +23,10 @@ class EntryDataMalformedTest extends MalformedZipTestBase {
     try (ZipArchive zip = ZipArchive.open(file)) {
       ZipEntry e = zip.entries().get(0);
       CheckpointException read =
-          assertThrows(CheckpointException.class, () -> zip.read(e, Long.MAX_VALUE));
+          Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> zip.read(e, Long.MAX_VALUE));
       assertTrue(read.getMessage().contains("more than its declared"), read.getMessage());
-      assertThrows(CheckpointException.class, () -> zip.verifyCrc(e));
+      assertEquals(zip.location(), read.location().orElseThrow());
+      Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> zip.verifyCrc(e));
     }
   }
 
@@ -45,7 +49,7 @@ class EntryDataMalformedTest extends MalformedZipTestBase {
     try (ZipArchive zip = ZipArchive.open(file)) {
       ZipEntry e = zip.entries().get(0);
       CheckpointException read =
-          assertThrows(CheckpointException.class, () -> zip.read(e, Long.MAX_VALUE));
+          Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> zip.read(e, Long.MAX_VALUE));
       assertTrue(read.getMessage().contains("more than deflate can produce"), read.getMessage());
     }
   }
@@ -55,9 +59,8 @@ class EntryDataMalformedTest extends MalformedZipTestBase {
     Path file = write(new RawZip().add("archive/data.pkl", new byte[5000]).build());
     try (ZipArchive zip = ZipArchive.open(file)) {
       CheckpointException e =
-          assertThrows(
-              CheckpointException.class,
-              () -> zip.read(zip.entries().get(0), 4096, "pickles"));
+          Refusals.assertRefused(
+              Kind.LIMIT_EXCEEDED, () -> zip.read(zip.entries().get(0), 4096, "pickles"));
       assertTrue(
           e.getMessage().contains("entry archive/data.pkl is 4.9 KiB (5000 bytes), more than the 4 KiB limit for pickles"),
           e.getMessage());
@@ -68,7 +71,7 @@ class EntryDataMalformedTest extends MalformedZipTestBase {
   void deflatedDataThatEndsEarly() throws Exception {
     RawZip.Entry cut = RawZip.Entry.deflated("a/data.pkl", new byte[100_000]);
     cut.data = Arrays.copyOf(cut.data, cut.data.length / 2);
-    refused(new RawZip().add(cut).build(), "deflated entry");
+    refused(new RawZip().add(cut).build(), Kind.MALFORMED_CONTAINER, "deflated entry");
   }
 
   @Test
@@ -76,21 +79,21 @@ class EntryDataMalformedTest extends MalformedZipTestBase {
     RawZip.Entry junk = new RawZip.Entry("a/data.pkl", new byte[] {(byte) 0xFF, (byte) 0xFF, 1, 2});
     junk.method = 8;
     junk.size = 10;
-    refused(new RawZip().add(junk).build(), "not valid deflate data");
+    refused(new RawZip().add(junk).build(), Kind.MALFORMED_CONTAINER, "not valid deflate data");
   }
 
   @Test
   void storedDataFailingItsCrc() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).crc = 0xDEADBEEFL;
-    refused(zip.build(), "CRC-32 check");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "CRC-32 check");
   }
 
   @Test
   void unsupportedCompressionMethod() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).method = 12; // bzip2
-    refused(zip.build(), "compression method 12");
+    refused(zip.build(), Kind.UNSUPPORTED_FORMAT, "compression method 12");
   }
 
   @Test

@@ -1,10 +1,12 @@
 package io.ckpt4j.container.zip;
 
 import static io.ckpt4j.container.zip.RawZip.ascii;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -28,15 +30,20 @@ abstract class MalformedZipTestBase {
     return file;
   }
 
-  /** Opens the bytes and reads every entry; returns the failure. */
-  CheckpointException refused(byte[] bytes, String expectedInMessage) throws Exception {
+  /**
+   * Opens the bytes and reads every entry; checks the failure's kind, its message and that it
+   * is located at the file.
+   */
+  CheckpointException refused(byte[] bytes, Kind kind, String expectedInMessage)
+      throws Exception {
     Path file = write(bytes);
     CheckpointException e =
-        assertThrows(CheckpointException.class, () -> openAndReadAll(file), expectedInMessage);
+        Refusals.assertRefused(kind, () -> openAndReadAll(file), expectedInMessage);
     assertTrue(
         e.getMessage().contains(expectedInMessage),
         "message should mention '" + expectedInMessage + "': " + e.getMessage());
-    assertTrue(e.getMessage().indexOf('\n') < 0, "one-line message: " + e.getMessage());
+    assertEquals("zip file " + file, e.location().orElseThrow(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("zip file " + file + ": "), e.getMessage());
     return e;
   }
 
@@ -60,8 +67,8 @@ abstract class MalformedZipTestBase {
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(at, value);
   }
 
-  static void assertMessage(Path file, String expected) {
-    CheckpointException e = assertThrows(CheckpointException.class, () -> openAndReadAll(file));
+  static void assertMessage(Path file, Kind kind, String expected) {
+    CheckpointException e = Refusals.assertRefused(kind, () -> openAndReadAll(file), expected);
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 }

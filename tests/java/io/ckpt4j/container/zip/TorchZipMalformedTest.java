@@ -2,10 +2,11 @@ package io.ckpt4j.container.zip;
 
 import static io.ckpt4j.container.zip.RawZip.ascii;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.container.PythonCases;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,13 +16,17 @@ class TorchZipMalformedTest extends MalformedZipTestBase {
   @Test
   void hostileFixtures() throws Exception {
     Path hostile = PythonCases.fixture("hostile");
-    assertMessage(hostile.resolve("picklescan__tests_data_malicious1_0x1.zip"), "encrypted");
+    assertMessage(hostile.resolve("picklescan__tests_data_malicious1_0x1.zip"),
+        Kind.UNSUPPORTED_FORMAT, "encrypted");
     assertMessage(
         hostile.resolve("picklescan__tests_data_malicious1_central_directory.zip"),
-        "names a different file");
-    assertMessage(hostile.resolve("picklescan__tests_data2_malicious1_crc.zip"), "CRC-32");
-    assertMessage(hostile.resolve("picklescan__tests_data_pytorch_magic_bypass.pt"), "not a zip");
-    assertMessage(hostile.resolve("picklescan__tests_data_bad_pytorch.pt"), "not a zip");
+        Kind.MALFORMED_CONTAINER, "names a different file");
+    assertMessage(hostile.resolve("picklescan__tests_data2_malicious1_crc.zip"),
+        Kind.MALFORMED_CONTAINER, "CRC-32");
+    assertMessage(hostile.resolve("picklescan__tests_data_pytorch_magic_bypass.pt"),
+        Kind.NOT_A_CHECKPOINT, "not a zip");
+    assertMessage(hostile.resolve("picklescan__tests_data_bad_pytorch.pt"),
+        Kind.NOT_A_CHECKPOINT, "not a zip");
     for (String name :
         new String[] {
           "picklescan__tests_data_malicious1.zip", "picklescan__tests_data_malicious1_wrong_ext.zip"
@@ -29,8 +34,10 @@ class TorchZipMalformedTest extends MalformedZipTestBase {
       try (ZipArchive zip = ZipArchive.open(hostile.resolve(name))) {
         TorchZip torch = TorchZip.inspect(zip);
         assertEquals(ZipKind.UNKNOWN, torch.kind());
-        CheckpointException e = assertThrows(CheckpointException.class, torch::requireTorchSave);
+        CheckpointException e =
+            Refusals.assertRefused(Kind.NOT_A_CHECKPOINT, torch::requireTorchSave, name);
         assertTrue(e.getMessage().contains("not a torch.save checkpoint"), e.getMessage());
+        assertEquals(zip.location(), e.location().orElseThrow());
       }
     }
   }
@@ -41,7 +48,8 @@ class TorchZipMalformedTest extends MalformedZipTestBase {
         write(new RawZip().add("archive/data.pkl", ascii("p")).add("archive/version", ascii("3\n"))
             .add("evil/data.pkl", ascii("q")).build());
     try (ZipArchive zip = ZipArchive.open(file)) {
-      CheckpointException e = assertThrows(CheckpointException.class, () -> TorchZip.inspect(zip));
+      CheckpointException e =
+          Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> TorchZip.inspect(zip));
       assertTrue(e.getMessage().contains("outside"), e.getMessage());
     }
   }
@@ -53,7 +61,7 @@ class TorchZipMalformedTest extends MalformedZipTestBase {
             .add("archive/version", ascii("3\n")).build());
     try (ZipArchive zip = ZipArchive.open(file)) {
       TorchZip torch = TorchZip.inspect(zip).requireTorchSave();
-      CheckpointException e = assertThrows(CheckpointException.class, torch::byteOrder);
+      CheckpointException e = Refusals.assertRefused(Kind.UNSUPPORTED_FORMAT, torch::byteOrder);
       assertTrue(e.getMessage().contains("big-endian"), e.getMessage());
     }
   }
@@ -63,9 +71,10 @@ class TorchZipMalformedTest extends MalformedZipTestBase {
     Path file = write(new RawZip().add("archive/data.pkl", ascii("p")).build());
     try (ZipArchive zip = ZipArchive.open(file)) {
       TorchZip torch = TorchZip.inspect(zip);
-      CheckpointException e = assertThrows(CheckpointException.class, () -> torch.storage("7"));
+      CheckpointException e =
+          Refusals.assertRefused(Kind.MALFORMED_CONTAINER, () -> torch.storage("7"));
       assertTrue(e.getMessage().contains("archive/data/7"), e.getMessage());
-      CheckpointException v = assertThrows(CheckpointException.class, torch::version);
+      CheckpointException v = Refusals.assertRefused(Kind.MALFORMED_CONTAINER, torch::version);
       assertTrue(v.getMessage().contains("archive/version"), v.getMessage());
     }
   }

@@ -2,6 +2,7 @@ package io.ckpt4j.container.zip;
 
 import static io.ckpt4j.container.zip.RawZip.ascii;
 
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -15,7 +16,7 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     RawZip zip = valid();
     zip.entries.get(0).centralSize = 0xFFFF_FFFFL;
     zip.entries.get(0).flags = 8;
-    refused(zip.build(), "no zip64 extra field");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "no zip64 extra field");
   }
 
   @Test
@@ -26,7 +27,7 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     e.centralSize = 0xFFFF_FFFFL;
     e.centralCompressedSize = 0xFFFF_FFFFL;
     e.centralExtra = RawZip.zip64Extra(12); // two sizes needed, one given
-    refused(zip.build(), "too short");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "too short");
   }
 
   @Test
@@ -37,7 +38,7 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     e.centralSize = 0xFFFF_FFFFL;
     e.centralCompressedSize = 0xFFFF_FFFFL;
     e.centralExtra = RawZip.zip64Extra(-2L, -2L); // 2^64 - 2
-    refused(zip.build(), "above 2^63");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "above 2^63");
   }
 
   @Test
@@ -48,7 +49,7 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     e.centralSize = 0xFFFF_FFFFL;
     e.centralCompressedSize = 0xFFFF_FFFFL;
     e.centralExtra = RawZip.zip64Extra(1L << 62, 1L << 62);
-    refused(zip.build(), "central directory");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "central directory");
   }
 
   /** A forced-zip64 archive: its end records are patched below. */
@@ -71,7 +72,7 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     byte[] b = zip64Archive();
     putLong(b, b.length - RECORD_FROM_END + 24, 1L << 40);
     putLong(b, b.length - RECORD_FROM_END + 32, 1L << 40);
-    refused(b, "entries");
+    refused(b, Kind.MALFORMED_CONTAINER, "entries");
   }
 
   @Test
@@ -79,35 +80,35 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     byte[] b = zip64Archive();
     putLong(b, b.length - RECORD_FROM_END + 24, -1L);
     putLong(b, b.length - RECORD_FROM_END + 32, -1L);
-    refused(b, "above 2^63");
+    refused(b, Kind.MALFORMED_CONTAINER, "above 2^63");
   }
 
   @Test
   void zip64RecordWithAbsurdDirectoryOffset() throws Exception {
     byte[] b = zip64Archive();
     putLong(b, b.length - RECORD_FROM_END + 48, 1L << 62);
-    refused(b, "central directory");
+    refused(b, Kind.MALFORMED_CONTAINER, "central directory");
   }
 
   @Test
   void zip64RecordWithAbsurdDirectorySize() throws Exception {
     byte[] b = zip64Archive();
     putLong(b, b.length - RECORD_FROM_END + 40, Long.MAX_VALUE);
-    refused(b, "");
+    refused(b, Kind.MALFORMED_CONTAINER, "");
   }
 
   @Test
   void zip64RecordWithExtensibleData() throws Exception {
     byte[] b = zip64Archive();
     putLong(b, b.length - RECORD_FROM_END + 4, 1000);
-    refused(b, "extensible");
+    refused(b, Kind.UNSUPPORTED_FORMAT, "extensible");
   }
 
   @Test
   void zip64LocatorPointingElsewhere() throws Exception {
     byte[] b = zip64Archive();
     putLong(b, b.length - LOCATOR_FROM_END + 8, 0);
-    refused(b, "locator");
+    refused(b, Kind.MALFORMED_CONTAINER, "locator");
   }
 
   @Test
@@ -117,13 +118,13 @@ class Zip64MalformedTest extends MalformedZipTestBase {
     ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN)
         .putShort(b.length - EOCD_FROM_END + 8, (short) 7)
         .putShort(b.length - EOCD_FROM_END + 10, (short) 7);
-    refused(b, "conflicting");
+    refused(b, Kind.MALFORMED_CONTAINER, "conflicting");
   }
 
   @Test
   void zip64RecordMissingWhereTheLocatorPoints() throws Exception {
     byte[] b = zip64Archive();
     putInt(b, b.length - RECORD_FROM_END, 0x12345678);
-    refused(b, "zip64");
+    refused(b, Kind.MALFORMED_CONTAINER, "zip64");
   }
 }

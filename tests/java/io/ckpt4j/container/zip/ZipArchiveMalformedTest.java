@@ -2,15 +2,20 @@ package io.ckpt4j.container.zip;
 
 import static io.ckpt4j.container.zip.RawZip.ascii;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import io.ckpt4j.container.PythonCases;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Truncated, corrupted and inconsistent end records, central directories and local headers. */
@@ -24,11 +29,19 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
   }
 
   @Test
+  void aMissingFileIsNotFound() {
+    Path missing = dir.resolve("missing.zip");
+    CheckpointException e =
+        Refusals.assertRefused(Kind.NOT_FOUND, () -> ZipArchive.open(missing));
+    assertEquals("zip file " + missing, e.location().orElseThrow());
+  }
+
+  @Test
   void everyTruncationOfAValidZipIsRefused() throws Exception {
     byte[] whole = valid().build();
     for (int length = 0; length < whole.length; length++) {
       Path file = write(Arrays.copyOf(whole, length));
-      assertThrows(CheckpointException.class, () -> openAndReadAll(file), "length " + length);
+      Refusals.assertRefused(cutKind(length), () -> openAndReadAll(file), "length " + length);
       Files.delete(file);
     }
   }
@@ -39,7 +52,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     Path file = dir.resolve("truncated.pt");
     for (int length = 0; length < whole.length; length++) {
       Files.write(file, Arrays.copyOf(whole, length));
-      assertThrows(CheckpointException.class, () -> openAndReadAll(file), "length " + length);
+      Refusals.assertRefused(cutKind(length), () -> openAndReadAll(file), "length " + length);
     }
   }
 
@@ -54,9 +67,22 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     Path file = dir.resolve("truncated.zip");
     for (int length = 0; length < whole.length; length++) {
       Files.write(file, Arrays.copyOf(whole, length));
-      assertThrows(CheckpointException.class, () -> openAndReadAll(file), "length " + length);
+      Refusals.assertRefused(cutKind(length), () -> openAndReadAll(file), "length " + length);
     }
   }
+
+  /** A zip cut to {@code length} bytes: too short to be one, or a cut-off zip. */
+  private static Kind cutKind(int length) {
+    return length < Integer.BYTES ? Kind.NOT_A_CHECKPOINT : Kind.TRUNCATED;
+  }
+
+  /**
+   * What random byte flips may turn a zip into: a damaged one, or one that asks for a feature
+   * ckpt4j refuses (a flag bit that says encrypted, another compression method, a second disk)
+   * or passes a limit (an entry size over the 1 MiB the test reads).
+   */
+  private static final Set<Kind> FLIPPED = EnumSet.of(Kind.TRUNCATED, Kind.MALFORMED_CONTAINER,
+      Kind.NOT_A_CHECKPOINT, Kind.UNSUPPORTED_FORMAT, Kind.LIMIT_EXCEEDED);
 
   @Test
   void randomByteCorruptionNeverEscapesAsAnotherException() throws Exception {
@@ -80,8 +106,9 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
         Files.write(file, bytes);
         try {
           openAndReadAll(file);
-        } catch (CheckpointException expected) {
-          // refused cleanly
+        } catch (CheckpointException e) {
+          assertTrue(FLIPPED.contains(e.kind()), e.kind() + ": " + e.getMessage());
+          assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
       }
     }
@@ -91,7 +118,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
   void centralDirectoryOffsetPastEndOfFile() throws Exception {
     RawZip zip = valid();
     zip.cdOffsetOverride = 0x7FFF_0000L;
-    refused(zip.build(), "central directory");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "central directory");
   }
 
   @Test
@@ -102,56 +129,56 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     byte[] shifted = new byte[prefix.length + zip.length];
     System.arraycopy(prefix, 0, shifted, 0, prefix.length);
     System.arraycopy(zip, 0, shifted, prefix.length, zip.length);
-    refused(shifted, "prepended data");
+    refused(shifted, Kind.MALFORMED_CONTAINER, "prepended data");
   }
 
   @Test
   void hugeEntryCount() throws Exception {
     RawZip zip = valid();
     zip.countOverride = 0xFFFE;
-    refused(zip.build(), "entries");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "entries");
   }
 
   @Test
   void entryCountTooSmallLeavesUnaccountedDirectoryBytes() throws Exception {
     RawZip zip = valid();
     zip.countOverride = 1;
-    refused(zip.build(), "unaccounted");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "unaccounted");
   }
 
   @Test
   void nameLengthPastTheRecord() throws Exception {
     RawZip zip = valid();
     zip.entries.get(1).nameLengthOverride = 0xFFFF;
-    refused(zip.build(), "run past");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "run past");
   }
 
   @Test
   void extraFieldPastItsData() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).centralExtra = new byte[] {0x55, 0x54, 40, 0, 1, 2, 3};
-    refused(zip.build(), "extra field");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "extra field");
   }
 
   @Test
   void localHeaderNameMismatch() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).localName = "a/data.pkX";
-    refused(zip.build(), "names a different file");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "names a different file");
   }
 
   @Test
   void localHeaderCrcMismatch() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).localCrc = 12345;
-    refused(zip.build(), "CRC-32");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "CRC-32");
   }
 
   @Test
   void localHeaderMethodMismatch() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).localMethod = 8;
-    refused(zip.build(), "compression method");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "compression method");
   }
 
   @Test
@@ -159,7 +186,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     RawZip zip = valid();
     zip.entries.get(1).localHeaderOffset = 1 << 20;
     zip.entries.get(1).writeLocal = false;
-    refused(zip.build(), "before the central directory");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "before the central directory");
   }
 
   @Test
@@ -168,7 +195,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     zip.entries.get(1).centralCompressedSize = 1000;
     zip.entries.get(1).centralSize = 1000;
     zip.entries.get(1).flags = 8; // data descriptor: the local sizes are not compared
-    refused(zip.build(), "central directory");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "central directory");
   }
 
   @Test
@@ -182,20 +209,20 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     RawZip.Entry outer = new RawZip.Entry("a/a", outerData);
     inner.writeLocal = false;
     inner.localHeaderOffset = 30 + "a/a".length();
-    refused(new RawZip().add(outer).add(inner).build(), "overlap");
+    refused(new RawZip().add(outer).add(inner).build(), Kind.MALFORMED_CONTAINER, "overlap");
   }
 
   @Test
   void duplicateNames() throws Exception {
     refused(new RawZip().add("a/data.pkl", ascii("one")).add("a/data.pkl", ascii("two")).build(),
-        "two entries are named");
+        Kind.MALFORMED_CONTAINER, "two entries are named");
   }
 
   @Test
   void encryptedEntry() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).flags = 1;
-    refused(zip.build(), "encrypted zip entries are not supported");
+    refused(zip.build(), Kind.UNSUPPORTED_FORMAT, "encrypted zip entries are not supported");
   }
 
   @Test
@@ -212,28 +239,28 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
   void splitArchiveMarker() throws Exception {
     RawZip zip = valid();
     zip.prefix = new byte[] {'P', 'K', '0', '0'};
-    refused(zip.build(), "split");
+    refused(zip.build(), Kind.UNSUPPORTED_FORMAT, "split");
   }
 
   @Test
   void multiDiskArchive() throws Exception {
     RawZip zip = valid();
     zip.diskOverride = 1;
-    refused(zip.build(), "multi-disk");
+    refused(zip.build(), Kind.UNSUPPORTED_FORMAT, "multi-disk");
   }
 
   @Test
   void entryOnAnotherDisk() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).diskStart = 3;
-    refused(zip.build(), "disk");
+    refused(zip.build(), Kind.UNSUPPORTED_FORMAT, "disk");
   }
 
   @Test
   void trailingBytesAfterTheEndRecord() throws Exception {
     RawZip zip = valid();
     zip.trailing = ascii("junk");
-    refused(zip.build(), "no end of central directory record");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "no end of central directory record");
   }
 
   @Test
@@ -241,7 +268,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     RawZip zip = valid();
     zip.comment = ascii("short");
     zip.commentLengthOverride = 500;
-    refused(zip.build(), "no end of central directory record");
+    refused(zip.build(), Kind.TRUNCATED, "no end of central directory record");
   }
 
   @Test
@@ -252,7 +279,7 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
     byte[] fakeEnd = Arrays.copyOfRange(real, real.length - 22, real.length);
     RawZip zip = valid();
     zip.comment = fakeEnd;
-    refused(zip.build(), "ambiguous");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "ambiguous");
   }
 
   @Test
@@ -268,6 +295,6 @@ class ZipArchiveMalformedTest extends MalformedZipTestBase {
   void storedEntryWithDifferentSizes() throws Exception {
     RawZip zip = valid();
     zip.entries.get(0).size = 3;
-    refused(zip.build(), "stored");
+    refused(zip.build(), Kind.MALFORMED_CONTAINER, "stored");
   }
 }

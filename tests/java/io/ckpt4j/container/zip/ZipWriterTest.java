@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.Refusals;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,21 +87,20 @@ class ZipWriterTest {
   void bodyWritingTooMuchFailsAndLeavesNoDirectory() throws Exception {
     Path file = dir.resolve("long.zip");
     ZipWriter w = ZipWriter.create(file);
-    CheckpointException e =
-        assertThrows(CheckpointException.class,
-            () -> w.writeEntry("a/x", 4, out -> out.write(ByteBuffer.allocate(5))));
+    CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
+        () -> w.writeEntry("a/x", 4, out -> out.write(ByteBuffer.allocate(5))));
     assertTrue(e.getMessage().contains("more than its declared 4 bytes"), e.getMessage());
+    assertEquals("writing zip file " + file, e.location().orElseThrow());
     assertThrows(IllegalStateException.class, () -> w.writeEntry("a/y", ByteBuffer.allocate(1)));
     w.close();
-    assertThrows(CheckpointException.class, () -> ZipArchive.open(file));
+    Refusals.assertRefused(Kind.TRUNCATED, () -> ZipArchive.open(file));
   }
 
   @Test
   void bodyWritingTooLittleFails() throws Exception {
     try (ZipWriter w = ZipWriter.create(dir.resolve("short.zip"))) {
-      CheckpointException e =
-          assertThrows(CheckpointException.class,
-              () -> w.writeEntry("a/x", 10, out -> out.write(ByteBuffer.allocate(3))));
+      CheckpointException e = Refusals.assertRefused(Kind.INVALID_VALUE,
+          () -> w.writeEntry("a/x", 10, out -> out.write(ByteBuffer.allocate(3))));
       assertTrue(e.getMessage().contains("declared 10 bytes but its body wrote 3"), e.getMessage());
     }
   }
@@ -107,11 +108,10 @@ class ZipWriterTest {
   @Test
   void bodyThrowingIsWrapped() throws Exception {
     try (ZipWriter w = ZipWriter.create(dir.resolve("throw.zip"))) {
-      CheckpointException e =
-          assertThrows(CheckpointException.class,
-              () -> w.writeEntry("a/x", 10, out -> {
-                throw new java.io.IOException("device lost");
-              }));
+      CheckpointException e = Refusals.assertRefused(Kind.IO,
+          () -> w.writeEntry("a/x", 10, out -> {
+            throw new java.io.IOException("device lost");
+          }));
       assertTrue(e.getMessage().contains("device lost"), e.getMessage());
     }
   }

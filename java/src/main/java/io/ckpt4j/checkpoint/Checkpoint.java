@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
@@ -116,8 +117,9 @@ public final class Checkpoint extends OwnedResource {
     Object root = loaded.root();
     String where = "the checkpoint " + loaded.path();
     if (!(root instanceof Map<?, ?> map)) {
-      throw new CheckpointException(where + " holds " + PythonTypes.name(root) + ", not a dict:"
-          + " it is no training checkpoint (load a bare state_dict with StateDict.from)");
+      throw new CheckpointException(Kind.WRONG_LOADER,
+          where + " holds " + PythonTypes.name(root) + ", not a dict:"
+          + " it is no training checkpoint (read any checkpoint with CheckpointLoader.load)");
     }
     Checkpoint ckpt = new Checkpoint();
     try {

@@ -1,6 +1,7 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
@@ -68,7 +69,7 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() throws CheckpointException {
     Format format = CheckpointLoader.detect(in);
     if (format == Format.TORCHSCRIPT || format == Format.LIBTORCH) {
-      throw new CheckpointException("cannot convert " + in + ": "
+      throw new CheckpointException(Kind.WRONG_LOADER, "cannot convert " + in + ": "
           + CheckpointLoader.archiveNote(in));
     }
     SaveOptions save = SaveOptions.defaults();
@@ -76,7 +77,8 @@ final class ConvertCommand implements Callable<Integer> {
       try {
         save = save.mapLocation(MapLocation.parse(mapLocation));
       } catch (IllegalArgumentException e) {
-        throw new CheckpointException("--map-location " + mapLocation + ": " + e.getMessage());
+        throw new CheckpointException(Kind.DEVICE,
+            "--map-location " + mapLocation + ": " + e.getMessage());
       }
     }
     // Storages are mapped, not read, and stay on the CPU: OUT's locations come from IN's file.

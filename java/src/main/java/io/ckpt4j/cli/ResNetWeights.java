@@ -1,6 +1,7 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -46,7 +47,7 @@ final class ResNetWeights {
     try {
       architecture = ResNetArch.of(arch);
     } catch (IllegalArgumentException e) {
-      throw new CheckpointException(e.getMessage(), e);
+      throw new CheckpointException(Kind.INVALID_VALUE, e.getMessage(), e);
     }
     // Whole pickled models (torch.save(model)) come back as inert objects: nothing runs.
     LoadOptions options = LoadOptions.defaults().mapLocation(device).inertObjects(true);

@@ -1,6 +1,7 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.libtorch.TorchScript;
 import io.ckpt4j.load.CheckpointLoader;
@@ -89,7 +90,8 @@ final class RunCommand implements Callable<Integer> {
         LoadOptions.defaults().mapLocation(target));
         NoGradGuard noGrad = new NoGradGuard()) {
       if (!(in.root() instanceof TensorRef ref)) {
-        throw new CheckpointException(input + " must hold one tensor (torch.save(tensor)), not a "
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            input + " must hold one tensor (torch.save(tensor)), not a "
             + io.ckpt4j.value.PythonTypes.name(in.root()));
       }
       Tensor x = in.tensor(ref);

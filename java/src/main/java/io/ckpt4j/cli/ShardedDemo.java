@@ -3,6 +3,7 @@ package io.ckpt4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.layout.hf.ShardFormat;
 import io.ckpt4j.layout.hf.ShardIndex;
 import io.ckpt4j.layout.hf.ShardPlan;
@@ -72,7 +73,7 @@ final class ShardedDemo {
       for (Map.Entry<String, Tensor> e : sd.asMap().entrySet()) {
         String python = expected.get("sha256").path(e.getKey()).asText();
         if (!python.equals(TensorBytes.sha256(e.getValue()))) {
-          throw new CheckpointException("demo: " + e.getKey() + " differs from Python's");
+          throw new CheckpointException(Kind.INVALID_VALUE, "demo: " + e.getKey() + " differs from Python's");
         }
         same++;
       }

@@ -1,6 +1,7 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -190,7 +191,8 @@ final class TutorialDemo {
       out.printf(format + " -> logits match Python's (max abs diff %.1e)%n",
           concat(args, d));
       if (!(d <= TOLERANCE)) {
-        throw new CheckpointException("demo: logits differ from Python's by " + d);
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "demo: logits differ from Python's by " + d);
       }
     }
   }

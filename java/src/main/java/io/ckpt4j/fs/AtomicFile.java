@@ -1,6 +1,7 @@
 package io.ckpt4j.fs;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -56,10 +57,10 @@ public final class AtomicFile {
     Path file = resolveLink(target);
     Path dir = file.toAbsolutePath().getParent();
     if (Files.isDirectory(file)) {
-      throw new CheckpointException("cannot save to " + target + ": it is a directory");
+      throw refusal(Kind.IO, target, "it is a directory");
     }
     if (dir == null || !Files.isDirectory(dir)) {
-      throw new CheckpointException("cannot save to " + target + ": directory " + dir
+      throw refusal(Kind.NOT_FOUND, target, "directory " + dir
           + " does not exist; create it first");
     }
     String prefix = "." + truncate(file.getFileName().toString()) + MARKER;
@@ -74,19 +75,26 @@ public final class AtomicFile {
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
     } catch (CheckpointException e) {
       deleteQuietly(temp, e);
-      if (e.getMessage() != null && e.getMessage().indexOf('\n') >= 0) {
-        throw new CheckpointException(CheckpointException.firstLine(e), e);
-      }
       throw e;
     } catch (AtomicMoveNotSupportedException e) {
       deleteQuietly(temp, e);
-      throw new CheckpointException("cannot save to " + target + ": the file system of " + dir
+      throw refusal(Kind.IO, target, "the file system of " + dir
           + " cannot rename atomically, which ckpt4j needs to replace the file safely", e);
     } catch (IOException | RuntimeException e) {
       deleteQuietly(temp, e);
-      throw new CheckpointException("cannot save to " + target + ": " + CheckpointException.firstLine(e), e);
+      throw refusal(Kind.IO, target, CheckpointException.firstLine(e), e);
     }
     if (fsync) forceDirectory(dir, target);
+  }
+
+  /** A failure to save to {@code target}: "cannot save to TARGET: DETAIL". */
+  private static CheckpointException refusal(Kind kind, Path target, String detail) {
+    return refusal(kind, target, detail, null);
+  }
+
+  private static CheckpointException refusal(
+      Kind kind, Path target, String detail, Throwable cause) {
+    return new CheckpointException(kind, detail, cause).at("cannot save to " + target);
   }
 
   /** The file a chain of symbolic links at {@code target} points to (which may not exist yet). */
@@ -98,11 +106,11 @@ public final class AtomicFile {
         file = parent.resolve(Files.readSymbolicLink(file));
       }
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException("cannot save to " + target + ": cannot read the symbolic link"
+      throw refusal(Kind.IO, target, "cannot read the symbolic link"
           + " (" + e + ")", e);
     }
     if (Files.isSymbolicLink(file)) {
-      throw new CheckpointException("cannot save to " + target + ": more than " + MAX_LINKS
+      throw refusal(Kind.IO, target, "more than " + MAX_LINKS
           + " symbolic links in a row (a loop?)");
     }
     return file;
@@ -120,11 +128,11 @@ public final class AtomicFile {
       } catch (FileAlreadyExistsException e) {
         last = e;
       } catch (IOException | UnsupportedOperationException | SecurityException e) {
-        throw new CheckpointException("cannot save to " + target + ": cannot create a temporary"
+        throw refusal(Kind.IO, target, "cannot create a temporary"
             + " file in " + dir + " (" + e + "); check that the directory is writable", e);
       }
     }
-    throw new CheckpointException("cannot save to " + target + ": no free temporary file name in "
+    throw refusal(Kind.IO, target, "no free temporary file name in "
         + dir + " after " + CREATE_ATTEMPTS + " attempts", last);
   }
 
@@ -167,7 +175,7 @@ public final class AtomicFile {
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       channel.force(true);
     } catch (IOException e) {
-      throw new CheckpointException("cannot save to " + target + ": fsync of the new file failed ("
+      throw refusal(Kind.IO, target, "fsync of the new file failed ("
           + e + "); the old file is unchanged", e);
     }
   }
@@ -183,8 +191,8 @@ public final class AtomicFile {
     try (channel) {
       channel.force(true);
     } catch (IOException e) {
-      throw new CheckpointException("saved " + target + ", but the fsync of directory " + dir
-          + " failed (" + e + "): the new file may not survive a power loss", e);
+      throw new CheckpointException(Kind.IO, "saved " + target + ", but the fsync of directory "
+          + dir + " failed (" + e + "): the new file may not survive a power loss", e);
     }
   }
 

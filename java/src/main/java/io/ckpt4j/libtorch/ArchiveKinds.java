@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.zip.TorchZip;
 import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.container.zip.ZipKind;
@@ -37,14 +38,16 @@ final class ArchiveKinds {
       case TORCHSCRIPT, LIBTORCH -> {
         if (isModelJson(file)) throw oldFormat(file, format);
       }
-      case ZIP, LEGACY -> throw new CheckpointException(file + " is a torch.save checkpoint ("
+      case ZIP, LEGACY -> throw new CheckpointException(Kind.WRONG_LOADER,
+          file + " is a torch.save checkpoint ("
           + format.jsonName() + " format), not a " + wanted + ": it holds data, not a model;"
           + " read it with CheckpointLoader.load, which never runs code, and load its state_dict"
           + " into a model built in Java");
-      case HF_SHARDED -> throw new CheckpointException(file + " is a Hugging Face sharded"
-          + " checkpoint, not a " + wanted + ": read it with CheckpointLoader.load and load its"
+      case HF_SHARDED -> throw new CheckpointException(Kind.WRONG_LOADER,
+          file + " is a Hugging Face sharded checkpoint, not a " + wanted + ": read it with CheckpointLoader.load and load its"
           + " state_dict into a model built in Java");
-      case SAFETENSORS -> throw new CheckpointException(file + " is a safetensors file, not a "
+      case SAFETENSORS -> throw new CheckpointException(Kind.WRONG_LOADER,
+          file + " is a safetensors file, not a "
           + wanted + ": read it with CheckpointLoader.load and load the tensors into a model"
           + " built in Java");
     }
@@ -60,7 +63,8 @@ final class ArchiveKinds {
     String what = format == Format.TORCHSCRIPT
         ? "a TorchScript archive in " + MODEL_JSON_AGE
         : "a LibTorch C++ module archive (torch::save) in " + MODEL_JSON_AGE;
-    return new CheckpointException(file + " is " + what + ", which LibTorch 2.13 cannot read"
+    return new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+        file + " is " + what + ", which LibTorch 2.13 cannot read"
         + " (torch.jit.load: \"Legacy model format is not supported\"): load it with torch 1.x"
         + " and save it again with a recent torch");
   }

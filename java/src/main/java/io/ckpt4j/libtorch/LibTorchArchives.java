@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
@@ -33,12 +34,12 @@ public final class LibTorchArchives {
    * Java object, which the garbage collector may have taken when nothing in Java refers to it.
    */
   private static CheckpointException failure(String what, RuntimeException e) {
-    String reason = LibTorchErrors.firstLine(e);
+    String reason = CheckpointException.firstLine(e);
     String hint = reason.equals(COLLECTED_PEER)
         ? " (a submodule created in Java was garbage-collected while LibTorch still used it:"
             + " keep a Java reference to every module you register, e.g. as a field)"
         : "";
-    return new CheckpointException(what + ": " + reason + hint, e);
+    return new CheckpointException(Kind.NATIVE, what + ": " + reason + hint, e);
   }
 
   /** {@code torch::save(module, file)}: writes every parameter and buffer, atomically. */
@@ -75,7 +76,8 @@ public final class LibTorchArchives {
       archive.load_from(file.toString(), new DeviceOptional(new Device(canonical)));
       ArchiveCheck.Report report = ArchiveCheck.compare(into, archive);
       if (!report.matches()) {
-        throw new CheckpointException("LibTorch archive " + file + " does not match the module"
+        throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+            "LibTorch archive " + file + " does not match the module"
             + " (strict): " + report.describe());
       }
       into.load(archive);

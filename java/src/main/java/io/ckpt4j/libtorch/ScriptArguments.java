@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyTuple;
 import java.math.BigInteger;
@@ -86,18 +87,21 @@ final class ScriptArguments extends OwnedResource {
       case AnyType:
         return inferred(value, where);
       default:
-        throw new CheckpointException(where + " is declared " + str(type) + ", which ckpt4j"
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            where + " is declared " + str(type) + ", which ckpt4j"
             + " cannot pass from Java (it passes tensors, int, float, bool, str, None and"
             + " tuples, lists, dicts and Optionals of them)");
     }
-    throw new CheckpointException(where + " is declared " + str(type) + " but was given "
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " is declared " + str(type) + " but was given "
         + describe(value) + javaHint(kind));
   }
 
   private IValue tuple(List<?> items, Type type, String where) throws CheckpointException {
     long arity = type.containedTypeSize();
     if (items.size() != arity) {
-      throw new CheckpointException(where + " is declared " + str(type) + " (" + arity
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " is declared " + str(type) + " (" + arity
           + " items) but was given a tuple of " + items.size());
     }
     IValueVector elements = new IValueVector();
@@ -136,7 +140,8 @@ final class ScriptArguments extends OwnedResource {
     ensureOpen();
     String annotation = annotation(type);
     if (annotation == null) {
-      throw new CheckpointException(where + " is declared " + str(type) + ": ckpt4j builds"
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          where + " is declared " + str(type) + ": ckpt4j builds"
           + " dicts of tensors, numbers, bools, strings and containers of them only");
     }
     CompilationUnit helper = dictHelpers.get(annotation);
@@ -201,7 +206,8 @@ final class ScriptArguments extends OwnedResource {
       }
       return new IValue(Tuple.create(elements));
     }
-    throw new CheckpointException(where + " is declared Any and was given " + describe(value)
+    throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+        where + " is declared Any and was given " + describe(value)
         + ": pass a tensor, number, bool, str, None or a PyTuple of them");
   }
 
@@ -235,7 +241,8 @@ final class ScriptArguments extends OwnedResource {
       try {
         return big.longValueExact();
       } catch (ArithmeticException e) {
-        throw new CheckpointException(where + ": " + big + " does not fit TorchScript's int"
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            where + ": " + big + " does not fit TorchScript's int"
             + " (64-bit)");
       }
     }

@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.nn.TorchModel;
@@ -96,7 +97,7 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
     Object out = runMethod(FORWARD, List.of((Object[]) args));
     if (out instanceof Tensor t) return t;
     closeTensors(out);
-    throw new CheckpointException(where(FORWARD) + " returned " + kind(out)
+    throw new CheckpointException(Kind.INVALID_VALUE, where(FORWARD) + " returned " + kind(out)
         + ", not a tensor: call forward(List) to get any value");
   }
 
@@ -109,7 +110,7 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
       return tensors;
     }
     closeTensors(out);
-    throw new CheckpointException(where(FORWARD) + " returned " + kind(out)
+    throw new CheckpointException(Kind.INVALID_VALUE, where(FORWARD) + " returned " + kind(out)
         + ", not a tuple of tensors: call forward(List) to get any value");
   }
 
@@ -137,7 +138,8 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
       Argument declared = method.function().getSchema().arguments();
       long parameters = method.num_inputs() - 1; // argument 0 is self
       if (args.size() > parameters) {
-        throw new CheckpointException(where + " takes " + parameters + " argument(s) ("
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            where + " takes " + parameters + " argument(s) ("
             + parameterNames(declared, parameters) + ") but was given " + args.size());
       }
       IValueVector stack = new IValueVector();
@@ -255,7 +257,8 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
   private Method method(String name) throws CheckpointException {
     MethodOptional found = module.find_method(name);
     if (!found.has_value()) {
-      throw new CheckpointException(source + " has no method " + name + "; its methods are "
+      throw new CheckpointException(Kind.NOT_FOUND,
+          source + " has no method " + name + "; its methods are "
           + JitModules.methodNames(module));
     }
     return module.get_method(name);

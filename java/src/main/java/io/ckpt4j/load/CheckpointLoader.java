@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.tensor.TensorMaterializer;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class CheckpointLoader {
         case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
         case SAFETENSORS -> SafetensorsLoader.read(file, channel);
-        case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(
+        case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(Kind.WRONG_LOADER,
             ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
         case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
       };
@@ -90,9 +91,9 @@ public final class CheckpointLoader {
   private static CheckpointException wrap(Path file, IOException e) {
     if (e instanceof CheckpointException c) return c;
     if (e instanceof NoSuchFileException) {
-      return new CheckpointException("no such file: " + file, e);
+      return new CheckpointException(Kind.NOT_FOUND, "no such file: " + file, e);
     }
-    return new CheckpointException("cannot read " + file + ": " + e.getMessage(), e);
+    return new CheckpointException(Kind.IO, "cannot read " + file + ": " + e.getMessage(), e);
   }
 
   static ByteBuffer head(FileChannel channel, int max) throws IOException {

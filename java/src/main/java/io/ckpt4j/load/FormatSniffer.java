@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.zip.TorchZip;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,7 +44,8 @@ final class FormatSniffer {
   static Sniffed sniff(Path file, FileChannel channel) throws IOException {
     ByteBuffer head = CheckpointLoader.head(channel, HEAD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     int n = head.remaining();
-    if (n == 0) throw new CheckpointException(file + " is empty: not a checkpoint");
+    if (n == 0) throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
+        file + " is empty: not a checkpoint");
     if (n >= 4 && (head.getInt(0) == ZIP_LOCAL_SIGNATURE || head.getInt(0) == ZIP_EMPTY_SIGNATURE)) {
       return ZipCheckpointReader.classify(file);
     }
@@ -56,7 +58,8 @@ final class FormatSniffer {
     }
     if (n >= TAR_MAGIC_OFFSET + TAR_MAGIC.length() && TAR_MAGIC.equals(new String(head.array(),
         TAR_MAGIC_OFFSET, TAR_MAGIC.length(), StandardCharsets.US_ASCII))) {
-      throw new CheckpointException(file + " is a tar archive: torch.save's tar format (torch"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          file + " is a tar archive: torch.save's tar format (torch"
           + " before 0.4) is not supported; re-save it with a newer torch");
     }
     if (LegacyReader.looksLegacy(head, file.toString())) return new Sniffed(Format.LEGACY, null);
@@ -66,7 +69,8 @@ final class FormatSniffer {
     }
     byte[] shown = new byte[Math.min(n, SHOWN_BYTES)];
     head.get(0, shown);
-    throw new CheckpointException(file + " is not a PyTorch checkpoint: it starts with bytes "
+    throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
+        file + " is not a PyTorch checkpoint: it starts with bytes "
         + HexFormat.ofDelimiter(" ").formatHex(shown) + ", which is neither a zip (torch >= 1.6),"
         + " a legacy torch.save pickle nor safetensors");
   }

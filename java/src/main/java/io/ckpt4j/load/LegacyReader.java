@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.pickle.PersistentLoader;
 import io.ckpt4j.value.PyTuple;
@@ -54,25 +55,29 @@ final class LegacyReader {
           Math.min(size, MAX_PICKLE_REGION));
       Object magic = Pickles.load(buf, GlobalResolver.refuseAll(), null, where + " (magic number)");
       if (!MAGIC_NUMBER.equals(asBig(magic))) {
-        throw new CheckpointException(where + " is a pickle but not a torch.save file: its first"
+        throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
+            where + " is a pickle but not a torch.save file: its first"
             + " value is not torch's magic number");
       }
       Object protocol = Pickles.load(buf, GlobalResolver.refuseAll(), null,
           where + " (protocol version)");
       if (!Long.valueOf(PROTOCOL_VERSION).equals(protocol)) {
-        throw new CheckpointException(where + " has legacy protocol version " + protocol
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+            where + " has legacy protocol version " + protocol
             + ", ckpt4j reads " + PROTOCOL_VERSION);
       }
       Object sysInfo = Pickles.load(buf, GlobalResolver.refuseAll(), null, where + " (sys_info)");
       if (sysInfo instanceof Map<?, ?> info && Boolean.FALSE.equals(info.get("little_endian"))) {
-        throw new CheckpointException(where + " was saved on a big-endian machine, which ckpt4j"
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+            where + " was saved on a big-endian machine, which ckpt4j"
             + " does not read");
       }
       StorageTable storages = new StorageTable(where);
       PersistentLoader pids = pid -> {
         if (pid instanceof PyTuple t && !t.isEmpty() && MODULE_TAG.equals(t.get(0))) {
           // ('module', container_type, source_file, source): old whole-model saves name the class.
-          if (t.size() < 2) throw new CheckpointException("bad module persistent id in " + where);
+          if (t.size() < 2) throw new CheckpointException(Kind.MALFORMED_PICKLE,
+              "bad module persistent id in " + where);
           return t.get(1);
         }
         return storages.resolve(pid);
@@ -83,14 +88,14 @@ final class LegacyReader {
       return new Loaded(Format.LEGACY, root, storages.roots().values());
     } catch (IOException e) {
       if (e instanceof CheckpointException c) throw c;
-      throw new CheckpointException("cannot read " + where + ": " + e.getMessage(), e);
+      throw new CheckpointException(Kind.IO, "cannot read " + where + ": " + e.getMessage(), e);
     }
   }
 
   private static void bindStorages(Path file, FileChannel channel, long start, long size,
       Object keys, StorageTable storages, String where) throws IOException {
     if (!(keys instanceof List<?> list)) {
-      throw new CheckpointException("the storage key list of " + where + " is "
+      throw new CheckpointException(Kind.INVALID_TENSOR, "the storage key list of " + where + " is "
           + PythonTypes.name(keys) + ", expected a list");
     }
     ByteBuffer header = ByteBuffer.allocate(STORAGE_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -99,14 +104,17 @@ final class LegacyReader {
       String key = k instanceof String s ? s : String.valueOf(k);
       StorageRef ref = storages.roots().get(key);
       if (ref == null) {
-        throw new CheckpointException("storage key " + key + " listed in " + where
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "storage key " + key + " listed in " + where
             + " is not used by any tensor");
       }
       if (ref.source() != null) {
-        throw new CheckpointException("storage key " + key + " is listed twice in " + where);
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "storage key " + key + " is listed twice in " + where);
       }
       if (size - pos < STORAGE_HEADER_BYTES) {
-        throw new CheckpointException(where + " ends at byte " + size + " before storage " + key
+        throw new CheckpointException(Kind.TRUNCATED,
+            where + " ends at byte " + size + " before storage " + key
             + " (truncated file)");
       }
       header.clear();
@@ -118,12 +126,14 @@ final class LegacyReader {
       long itemSize = ref.dtype() == null ? 1 : ref.dtype().itemSize();
       long expected = ref.nbytes() / itemSize;
       if (numel != expected) {
-        throw new CheckpointException("storage " + key + " at byte " + pos + " of " + where
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "storage " + key + " at byte " + pos + " of " + where
             + " holds " + numel + " elements but the pickle declares " + expected);
       }
       long data = pos + STORAGE_HEADER_BYTES;
       if (size - data < ref.nbytes()) {
-        throw new CheckpointException("storage " + key + " at byte " + data + " of " + where
+        throw new CheckpointException(Kind.TRUNCATED,
+            "storage " + key + " at byte " + data + " of " + where
             + " needs " + ref.nbytes() + " bytes but the file ends at " + size
             + " (truncated file)");
       }
@@ -132,7 +142,8 @@ final class LegacyReader {
     }
     for (StorageRef ref : storages.roots().values()) {
       if (ref.source() == null) {
-        throw new CheckpointException("storage " + ref.key() + " is used in " + where
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "storage " + ref.key() + " is used in " + where
             + " but its bytes are not in the file (missing from the storage key list)");
       }
     }

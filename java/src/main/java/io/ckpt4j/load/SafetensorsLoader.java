@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.safetensors.SafetensorsEntry;
 import io.ckpt4j.container.safetensors.SafetensorsHeader;
 import io.ckpt4j.value.DType;
@@ -30,7 +31,8 @@ final class SafetensorsLoader {
     for (SafetensorsEntry e : header.entries()) {
       String where = file + ":" + e.name();
       DType dtype = DType.fromSafetensorsCode(e.dtype().name()).orElseThrow(() ->
-          new CheckpointException("tensor " + where + " has safetensors dtype " + e.dtype()
+          new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+              "tensor " + where + " has safetensors dtype " + e.dtype()
               + ", which LibTorch 2.13 cannot hold"));
       long[] shape = e.shape();
       StorageRef storage = StorageRef.of(e.name(), dtype, CPU, e.numel(), where);

@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.PythonTypes;
 import io.ckpt4j.value.StorageRef;
@@ -37,11 +38,11 @@ final class StorageTable {
   StorageRef resolve(Object pid) throws CheckpointException {
     if (!(pid instanceof PyTuple t) || t.size() != ZIP_PID_LENGTH && t.size() != LEGACY_PID_LENGTH
         || !STORAGE_TAG.equals(t.get(0))) {
-      throw new CheckpointException("persistent id " + abbreviate(pid)
+      throw new CheckpointException(Kind.INVALID_TENSOR, "persistent id " + abbreviate(pid)
           + " is not ('storage', type, key, location, numel[, view])");
     }
     if (!(t.get(1) instanceof StorageType type)) {
-      throw new CheckpointException("persistent id names storage type "
+      throw new CheckpointException(Kind.INVALID_TENSOR, "persistent id names storage type "
           + PythonTypes.name(t.get(1)) + ", not a torch storage class");
     }
     String key = text(t.get(2), "key");
@@ -52,7 +53,7 @@ final class StorageTable {
       root = StorageRef.of(key, type.dtype(), location, numel, where);
       roots.put(key, root);
     } else if (!sameStorage(root, type, location, numel)) {
-      throw new CheckpointException("storage " + key + " is named as "
+      throw new CheckpointException(Kind.INVALID_TENSOR, "storage " + key + " is named as "
           + type.name() + " on " + location + " and earlier as " + root.dtype() + " on "
           + root.location() + ": one storage cannot have two types or devices");
     }
@@ -74,7 +75,8 @@ final class StorageTable {
 
   private StorageRef view(StorageRef root, Object meta) throws CheckpointException {
     if (!(meta instanceof PyTuple v) || v.size() != 3) {
-      throw new CheckpointException("storage view metadata is not (view_key, offset, size)");
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage view metadata is not (view_key, offset, size)");
     }
     String viewKey = text(v.get(0), "view key");
     StorageRef view = views.get(viewKey);
@@ -94,17 +96,20 @@ final class StorageTable {
   private String text(Object value, String field) throws CheckpointException {
     if (value instanceof String s) return s;
     if (value instanceof Long l) return Long.toString(l);
-    throw new CheckpointException("storage " + field + " is " + PythonTypes.name(value)
+    throw new CheckpointException(Kind.INVALID_TENSOR,
+        "storage " + field + " is " + PythonTypes.name(value)
         + ", expected str");
   }
 
   private long count(Object value, String field) throws CheckpointException {
     if (value instanceof Long l && l >= 0) return l;
     if (value instanceof Long || value instanceof BigInteger) {
-      throw new CheckpointException("storage " + field + " is " + value + ", not a size in 0.."
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage " + field + " is " + value + ", not a size in 0.."
           + Long.MAX_VALUE);
     }
-    throw new CheckpointException("storage " + field + " is " + PythonTypes.name(value)
+    throw new CheckpointException(Kind.INVALID_TENSOR,
+        "storage " + field + " is " + PythonTypes.name(value)
         + ", expected int");
   }
 

@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.pickle.UnsupportedGlobalException;
 import io.ckpt4j.value.DType;
@@ -97,7 +98,8 @@ public final class TorchGlobals {
   private static Object lookup(String module, String name) throws CheckpointException {
     String qualified = module + "." + name;
     if (WEIGHTS_ONLY_UNHANDLED.contains(qualified)) {
-      throw new CheckpointException("the checkpoint uses " + qualified + " (sparse, quantized,"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          "the checkpoint uses " + qualified + " (sparse, quantized,"
           + " nested or subclassed tensors), which ckpt4j does not load yet");
     }
     Object value = VALUES.get(qualified);
@@ -129,13 +131,14 @@ public final class TorchGlobals {
     if (version == 3) {
       Object d = args.get(6);
       if (d instanceof UnsupportedDType u) {
-        throw new CheckpointException("tensor of dtype torch." + u.name() + " is not supported");
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+            "tensor of dtype torch." + u.name() + " is not supported");
       }
       dtype = Args.of(fn, args, 6, DType.class);
     } else if (storage.dtype() != null) {
       dtype = storage.dtype();
     } else {
-      throw new CheckpointException(fn + " over storage " + storage.key()
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, fn + " over storage " + storage.key()
           + " which has no element type (quantized or untyped storage)");
     }
     TensorRef tensor = TensorRef.create(storage, dtype, offset, size, stride, requiresGrad,
@@ -150,19 +153,21 @@ public final class TorchGlobals {
       throws CheckpointException {
     if (metadata == null) return;
     if (!(metadata instanceof Map<?, ?> map)) {
-      throw new CheckpointException(fn + " metadata must be a dict, the file gives "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          fn + " metadata must be a dict, the file gives "
           + PythonTypes.name(metadata));
     }
     for (Map.Entry<?, ?> e : map.entrySet()) {
       if (!(e.getValue() instanceof Boolean on)) {
-        throw new CheckpointException(fn + " metadata " + e.getKey() + " must be a bool");
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            fn + " metadata " + e.getKey() + " must be a bool");
       }
       if ("conj".equals(e.getKey())) {
         tensor.setConj(on);
       } else if ("neg".equals(e.getKey())) {
         tensor.setNeg(on);
       } else {
-        throw new CheckpointException(fn + " metadata names '" + e.getKey()
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, fn + " metadata names '" + e.getKey()
             + "', which ckpt4j does not know (torch writes conj and neg)");
       }
     }
@@ -197,7 +202,8 @@ public final class TorchGlobals {
     if (type == PARAMETER_CLASS) {
       tensor.markParameter(tensor.requiresGrad());
     } else if (type != TensorClass.TENSOR) {
-      throw new CheckpointException(fn + " builds a tensor subclass ckpt4j cannot represent");
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          fn + " builds a tensor subclass ckpt4j cannot represent");
     }
     Object state = args.get(3);
     if (state instanceof Map<?, ?> m && !m.isEmpty() || state instanceof PyTuple) {
@@ -235,7 +241,8 @@ public final class TorchGlobals {
     try {
       return new TorchDevice(spec.substring(0, colon), Integer.parseInt(spec.substring(colon + 1)));
     } catch (NumberFormatException e) {
-      throw new CheckpointException("torch.device('" + spec + "') has no valid index");
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "torch.device('" + spec + "') has no valid index");
     }
   }
 
@@ -251,7 +258,8 @@ public final class TorchGlobals {
 
     static void count(String fn, PyTuple args, int min, int max) throws CheckpointException {
       if (args.size() < min || args.size() > max) {
-        throw new CheckpointException(fn + " takes " + (min == max ? "" + min : min + " to " + max)
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            fn + " takes " + (min == max ? "" + min : min + " to " + max)
             + " arguments, the file gives " + args.size());
       }
     }
@@ -259,7 +267,8 @@ public final class TorchGlobals {
     static <T> T of(String fn, PyTuple args, int i, Class<T> type) throws CheckpointException {
       Object v = args.get(i);
       if (!type.isInstance(v)) {
-        throw new CheckpointException(fn + " argument " + i + " must be " + type.getSimpleName()
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            fn + " argument " + i + " must be " + type.getSimpleName()
             + ", the file gives " + PythonTypes.name(v));
       }
       return type.cast(v);
@@ -270,9 +279,11 @@ public final class TorchGlobals {
       if (v instanceof Long l) return l;
       if (v instanceof Boolean b) return b ? 1 : 0;
       if (v instanceof BigInteger) {
-        throw new CheckpointException(fn + " argument " + i + " is an int beyond 64 bits");
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            fn + " argument " + i + " is an int beyond 64 bits");
       }
-      throw new CheckpointException(fn + " argument " + i + " must be int, the file gives "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          fn + " argument " + i + " must be int, the file gives "
           + PythonTypes.name(v));
     }
 
@@ -280,7 +291,8 @@ public final class TorchGlobals {
       Object v = args.get(i);
       if (v instanceof Double d) return d;
       if (v instanceof Long l) return l;
-      throw new CheckpointException(fn + " argument " + i + " must be float, the file gives "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          fn + " argument " + i + " must be float, the file gives "
           + PythonTypes.name(v));
     }
 
@@ -288,25 +300,28 @@ public final class TorchGlobals {
       Object v = args.get(i);
       if (v instanceof Boolean b) return b;
       if (v instanceof Long l) return l != 0;
-      throw new CheckpointException(fn + " argument " + i + " must be bool, the file gives "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          fn + " argument " + i + " must be bool, the file gives "
           + PythonTypes.name(v));
     }
 
     static long[] longs(String fn, PyTuple args, int i) throws CheckpointException {
       Object v = args.get(i);
       if (!(v instanceof List<?> list)) {
-        throw new CheckpointException(fn + " argument " + i + " must be a tuple of ints, the file"
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            fn + " argument " + i + " must be a tuple of ints, the file"
             + " gives " + PythonTypes.name(v));
       }
       if (list.size() > TensorRef.MAX_DIMS) {
-        throw new CheckpointException(fn + " argument " + i + " has " + list.size()
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            fn + " argument " + i + " has " + list.size()
             + " dimensions, more than " + TensorRef.MAX_DIMS);
       }
       long[] out = new long[list.size()];
       List<Object> items = new ArrayList<>(list);
       for (int k = 0; k < out.length; k++) {
         if (!(items.get(k) instanceof Long l)) {
-          throw new CheckpointException(fn + " argument " + i + " item " + k
+          throw new CheckpointException(Kind.MALFORMED_PICKLE, fn + " argument " + i + " item " + k
               + " must be int, the file gives " + PythonTypes.name(items.get(k)));
         }
         out[k] = l;

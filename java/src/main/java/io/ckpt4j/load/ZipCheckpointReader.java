@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.zip.TorchZip;
 import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.container.zip.ZipEntry;
@@ -92,7 +93,8 @@ final class ZipCheckpointReader {
   private static void bind(TorchZip torch, StorageRef ref, Path file) throws CheckpointException {
     ZipEntry entry = torch.storage(ref.key());
     if (entry.size() != ref.nbytes()) {
-      throw new CheckpointException("storage " + ref.key() + " declares " + ref.nbytes()
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage " + ref.key() + " declares " + ref.nbytes()
           + " bytes but " + file + ":" + entry.name() + " holds " + entry.size()
           + ": corrupt checkpoint");
     }

@@ -1,7 +1,11 @@
 package io.ckpt4j.models;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
+import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.LoadOptions;
+import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.tensor.Devices;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.nativeio.NativeLibrary;
@@ -139,7 +140,7 @@ public final class DataParallel<M> extends Module {
     return wrap(module, module, () -> new ScriptReplicas(module), options, dp -> {
       byte[] err = NativeLibrary.errorBuffer();
       if (!NativeParallel.mirror_script(module, dp, MODULE_NAME, err, err.length)) {
-        throw new CheckpointException(NativeLibrary.message(err));
+        throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
       }
     });
   }

@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nativeio.NativeParallel.ReplicaScope;
 import io.ckpt4j.nativeio.NativeParallel.ThreadState;
 import io.ckpt4j.nn.TorchModel;
@@ -60,8 +61,9 @@ final class ParallelApply {
       ParallelOps.closeAll(Arrays.asList(outputs));
       if (failure instanceof Error error) throw error;
       if (failure instanceof CheckpointException ce) throw ce;
-      throw new CheckpointException("replica " + i + " on " + devices.get(i) + " failed: "
-          + firstLine(failure), failure);
+      throw new CheckpointException(Kind.NATIVE,
+          "replica " + i + " on " + devices.get(i) + " failed: "
+          + CheckpointException.firstLine(failure), failure);
     }
     return List.of(outputs);
   }
@@ -70,13 +72,14 @@ final class ParallelApply {
       Tensor[] outputs, Throwable[] failures, int i) {
     try (ReplicaScope scope = new ReplicaScope(state, device)) {
       if (!scope.ok()) {
-        failures[i] = new CheckpointException("replica " + i + ": " + scope.error());
+        failures[i] = new CheckpointException(Kind.NATIVE, "replica " + i + ": " + scope.error());
         return;
       }
       Tensor output = model.forward(input);
       if (output == null || !output.defined()) {
         if (output != null) output.close();
-        failures[i] = new CheckpointException("replica " + i + " on " + device + ": forward"
+        failures[i] = new CheckpointException(Kind.INVALID_VALUE,
+            "replica " + i + " on " + device + ": forward"
             + " returned no tensor (DataParallel gathers tensor outputs)");
         return;
       }
@@ -100,16 +103,5 @@ final class ParallelApply {
       }
     }
     if (interrupted) Thread.currentThread().interrupt();
-  }
-
-  /** The first non-blank line of a message (LibTorch's carry a C++ backtrace after it). */
-  static String firstLine(Throwable t) {
-    String message = t.getMessage();
-    if (message != null) {
-      for (String line : message.split("\\R")) {
-        if (!line.isBlank()) return line.strip();
-      }
-    }
-    return t.getClass().getName();
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public final class ParallelOps {
     byte[] err = NativeLibrary.errorBuffer();
     try (StringVector deviceVector = strings(names); TensorVector out = new TensorVector()) {
       if (!NativeParallel.scatter(input, deviceVector, dim, out, err, err.length)) {
-        throw new CheckpointException(NativeLibrary.message(err));
+        throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
       }
       return owned(out);
     }
@@ -69,7 +70,7 @@ public final class ParallelOps {
       Tensor out = new Tensor();
       if (!NativeParallel.gather(in, target, dim, out, err, err.length)) {
         out.close();
-        throw new CheckpointException(NativeLibrary.message(err));
+        throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
       }
       return out;
     }
@@ -103,7 +104,7 @@ public final class ParallelOps {
     try (TensorVector in = vector(tensors); StringVector deviceVector = strings(devices);
         TensorVector out = new TensorVector()) {
       if (!NativeParallel.replicate(in, deviceVector, out, err, err.length)) {
-        throw new CheckpointException(NativeLibrary.message(err));
+        throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
       }
       return owned(out);
     }
@@ -119,7 +120,7 @@ public final class ParallelOps {
     try (TensorVector t = vector(targets); TensorVector c = vector(copies);
         TensorVector s = vector(sources)) {
       if (!NativeParallel.adopt(t, c, s, err, err.length)) {
-        throw new CheckpointException(NativeLibrary.message(err));
+        throw new CheckpointException(Kind.NATIVE, NativeLibrary.message(err));
       }
     }
   }

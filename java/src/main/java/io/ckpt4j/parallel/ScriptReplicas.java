@@ -1,6 +1,7 @@
 package io.ckpt4j.parallel;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeParallel.ScriptModules;
 import io.ckpt4j.nativeio.NativeParallel;
@@ -33,7 +34,7 @@ final class ScriptReplicas extends ReplicaRunner {
         TensorVector out = new TensorVector()) {
       if (!NativeParallel.replicate_script(module, deviceVector, replicas, err, err.length)
           || !NativeParallel.parallel_forward(replicas, in, out, err, err.length)) {
-        throw new CheckpointException("DataParallel forward of the script module: "
+        throw new CheckpointException(Kind.NATIVE, "DataParallel forward of the script module: "
             + NativeLibrary.message(err));
       }
       return ParallelOps.owned(out);

@@ -1,5 +1,7 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.value.PyAppendable;
 import io.ckpt4j.value.PyBuildable;
@@ -35,20 +37,26 @@ final class CallerCode {
       value = options.resolver().resolve(module, name);
     } catch (UnsupportedGlobalException e) {
       throw refusal(module, name, e);
-    } catch (CheckpointException | RuntimeException e) {
-      String global = PythonTypes.printable(module + "." + name);
-      throw in.error("global '" + global + "': " + e.getMessage(), e);
+    } catch (CheckpointException e) {
+      throw in.error(e.kind(), "global '" + global(module, name) + "': " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw in.error(MALFORMED_PICKLE, "global '" + global(module, name) + "': " + e.getMessage(),
+          e);
     }
     if (value != null) {
-      globalNames.putIfAbsent(value, PythonTypes.printable(module + "." + name));
+      globalNames.putIfAbsent(value, global(module, name));
     }
     return value;
+  }
+
+  private static String global(String module, String name) {
+    return PythonTypes.printable(module + "." + name);
   }
 
   private UnsupportedGlobalException refusal(String module, String name, Throwable cause) {
     String where = in.where() + " at byte " + in.opStart();
     return new UnsupportedGlobalException(module, name,
-        options.refusal().message(PythonTypes.printable(module + "." + name), where), cause);
+        options.refusal().message(global(module, name), where), cause);
   }
 
   /** The global a resolver value came from, or its type, for messages. */
@@ -73,16 +81,18 @@ final class CallerCode {
     } catch (UnsupportedGlobalException e) {
       throw refusal(e.module(), e.name(), e);
     } catch (CheckpointException e) {
-      throw in.error(who + ": " + e.getMessage(), e);
+      throw in.error(e.kind(), who + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw in.error(who + " failed: " + PythonTypes.printable(e.toString()), e);
+      throw in.error(MALFORMED_PICKLE, who + " failed: " + PythonTypes.printable(e.toString()),
+          e);
     }
   }
 
   /** {@code f} as a callable, or an error naming {@code role} (the opcode). */
   PyCallable callable(Object f, String role) throws CheckpointException {
     if (!(f instanceof PyCallable)) {
-      throw in.error(role + " needs an allowed callable or class, not " + describe(f));
+      throw in.error(MALFORMED_PICKLE,
+          role + " needs an allowed callable or class, not " + describe(f));
     }
     return (PyCallable) f;
   }

@@ -1,5 +1,10 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.LIMIT_EXCEEDED;
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+import static io.ckpt4j.CheckpointException.Kind.UNSUPPORTED_FORMAT;
+import static io.ckpt4j.CheckpointException.Kind.WRONG_LOADER;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.value.PyAppendable;
 import io.ckpt4j.value.PyBuildable;
@@ -52,7 +57,7 @@ final class Interpreter {
       return loop();
     } catch (RuntimeException e) {
       // A resolver's object misbehaved (an unmodifiable map, say) or ckpt4j has a bug.
-      throw in.error("unexpected " + PythonTypes.printable(e.toString()), e);
+      throw in.error(MALFORMED_PICKLE, "unexpected " + PythonTypes.printable(e.toString()), e);
     }
   }
 
@@ -136,10 +141,12 @@ final class Interpreter {
         case Opcodes.EXT4: throw extension(in.i32());
         case Opcodes.NEXT_BUFFER:
         case Opcodes.READONLY_BUFFER:
-          throw in.error("out-of-band buffers (protocol 5 with a buffer_callback) are not"
+          throw in.error(UNSUPPORTED_FORMAT,
+              "out-of-band buffers (protocol 5 with a buffer_callback) are not"
               + " supported: pickle the data in-band");
         default:
-          throw in.error(String.format("unknown opcode 0x%02x: the data is not a pickle, or is"
+          throw in.error(MALFORMED_PICKLE,
+              String.format("unknown opcode 0x%02x: the data is not a pickle, or is"
               + " corrupt", op));
       }
     }
@@ -147,10 +154,11 @@ final class Interpreter {
 
   private Object stop() throws CheckpointException {
     if (stack.markDepth() != 0) {
-      throw in.error("STOP with " + stack.markDepth() + " MARK(s) still open");
+      throw in.error(MALFORMED_PICKLE, "STOP with " + stack.markDepth() + " MARK(s) still open");
     }
     if (stack.size() != 1) {
-      throw in.error("STOP with " + stack.size() + " values on the stack; a pickle ends with"
+      throw in.error(MALFORMED_PICKLE,
+          "STOP with " + stack.size() + " values on the stack; a pickle ends with"
           + " exactly one");
     }
     return stack.bottom();
@@ -158,7 +166,8 @@ final class Interpreter {
 
   private void proto(int version) throws CheckpointException {
     if (version > Opcodes.HIGHEST_PROTOCOL) {
-      throw in.error("unsupported pickle protocol " + version + " (ckpt4j reads 0 to "
+      throw in.error(UNSUPPORTED_FORMAT,
+          "unsupported pickle protocol " + version + " (ckpt4j reads 0 to "
           + Opcodes.HIGHEST_PROTOCOL + ")");
     }
   }
@@ -177,7 +186,7 @@ final class Interpreter {
   private PyTuple tuple(Object[] items) throws CheckpointException {
     PyTuple t = PyTuple.wrap(items);
     if (t.depth() > limits.maxNestingDepth()) {
-      throw in.error("tuples nest more than " + limits.maxNestingDepth()
+      throw in.error(LIMIT_EXCEEDED, "tuples nest more than " + limits.maxNestingDepth()
           + " deep (PickleLimits.maxNestingDepth)");
     }
     return t;
@@ -212,7 +221,7 @@ final class Interpreter {
 
   private Object hashable(Object key, String what) throws CheckpointException {
     if (!PyTuple.isHashable(key)) {
-      throw in.error("unhashable " + PythonTypes.name(key) + " as a " + what
+      throw in.error(MALFORMED_PICKLE, "unhashable " + PythonTypes.name(key) + " as a " + what
           + " (Python would raise TypeError)");
     }
     return key;
@@ -251,7 +260,7 @@ final class Interpreter {
         return null;
       });
     } else {
-      throw in.error("cannot append to a " + PythonTypes.name(target)
+      throw in.error(MALFORMED_PICKLE, "cannot append to a " + PythonTypes.name(target)
           + ": only lists and objects take items");
     }
   }
@@ -274,7 +283,8 @@ final class Interpreter {
       return;
     }
     if (items.length % 2 != 0) {
-      throw in.error("SETITEMS with an odd number (" + items.length + ") of keys and values");
+      throw in.error(MALFORMED_PICKLE,
+          "SETITEMS with an odd number (" + items.length + ") of keys and values");
     }
     for (int i = 0; i < items.length; i += 2) {
       putItem(target, items[i], items[i + 1]);
@@ -283,7 +293,7 @@ final class Interpreter {
 
   private void putAll(Map<Object, Object> map, Object[] items) throws CheckpointException {
     if (items.length % 2 != 0) {
-      throw in.error("an odd number (" + items.length + ") of keys and values");
+      throw in.error(MALFORMED_PICKLE, "an odd number (" + items.length + ") of keys and values");
     }
     for (int i = 0; i < items.length; i += 2) {
       map.put(hashable(items[i], "dict key"), items[i + 1]);
@@ -297,7 +307,7 @@ final class Interpreter {
     } else if (target instanceof PyObject) {
       ((PyObject) target).mutableDictItems().put(hashable(key, "dict key"), value);
     } else {
-      throw in.error("cannot set an item on a " + PythonTypes.name(target)
+      throw in.error(MALFORMED_PICKLE, "cannot set an item on a " + PythonTypes.name(target)
           + ": only dicts and objects take items");
     }
   }
@@ -308,7 +318,8 @@ final class Interpreter {
     stack.need(1);
     Object target = stack.peek(0);
     if (!(target instanceof Set)) {
-      throw in.error("cannot add items to a " + PythonTypes.name(target) + ": only sets take them");
+      throw in.error(MALFORMED_PICKLE,
+          "cannot add items to a " + PythonTypes.name(target) + ": only sets take them");
     }
     for (Object item : items) {
       ((Set<Object>) target).add(hashable(item, "set element"));
@@ -326,7 +337,8 @@ final class Interpreter {
   private void memoPut(long key) throws CheckpointException {
     stack.need(1);
     if (!memo.fits(key)) {
-      throw in.error("memo key " + key + " is negative or past the limit of "
+      throw in.error(key < 0 ? MALFORMED_PICKLE : LIMIT_EXCEEDED,
+          "memo key " + key + " is negative or past the limit of "
           + limits.maxMemoEntries() + " entries (PickleLimits.maxMemoEntries)");
     }
     memo.put((int) key, stack.peek(0));
@@ -334,7 +346,7 @@ final class Interpreter {
 
   private void memoGet(long key) throws CheckpointException {
     if (!memo.contains(key)) {
-      throw in.error("memo key " + key + " was never stored");
+      throw in.error(MALFORMED_PICKLE, "memo key " + key + " was never stored");
     }
     stack.push(memo.get((int) key));
   }
@@ -352,7 +364,8 @@ final class Interpreter {
     Object name = stack.pop();
     Object module = stack.pop();
     if (!(module instanceof String) || !(name instanceof String)) {
-      throw in.error("STACK_GLOBAL needs a str module and name, not " + PythonTypes.name(module)
+      throw in.error(MALFORMED_PICKLE,
+          "STACK_GLOBAL needs a str module and name, not " + PythonTypes.name(module)
           + " and " + PythonTypes.name(name));
     }
     stack.push(caller.resolve((String) module, (String) name));
@@ -360,7 +373,8 @@ final class Interpreter {
 
   private PyTuple argsTuple(Object args) throws CheckpointException {
     if (!(args instanceof PyTuple)) {
-      throw in.error("the arguments must be a tuple, not " + PythonTypes.name(args));
+      throw in.error(MALFORMED_PICKLE,
+          "the arguments must be a tuple, not " + PythonTypes.name(args));
     }
     return (PyTuple) args;
   }
@@ -386,7 +400,7 @@ final class Interpreter {
         return null;
       });
     } else {
-      throw in.error("cannot BUILD a " + PythonTypes.name(target)
+      throw in.error(MALFORMED_PICKLE, "cannot BUILD a " + PythonTypes.name(target)
           + ": only objects of allowed classes take state");
     }
   }
@@ -404,12 +418,14 @@ final class Interpreter {
     PyTuple args = argsTuple(stack.pop());
     Object cls = stack.pop();
     if (!(kwargs instanceof Map)) {
-      throw in.error("NEWOBJ_EX keyword arguments must be a dict, not " + PythonTypes.name(kwargs));
+      throw in.error(MALFORMED_PICKLE,
+          "NEWOBJ_EX keyword arguments must be a dict, not " + PythonTypes.name(kwargs));
     }
     Map<String, Object> named = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : ((Map<?, ?>) kwargs).entrySet()) {
       if (!(e.getKey() instanceof String)) {
-        throw in.error("keyword argument names must be str, not " + PythonTypes.name(e.getKey()));
+        throw in.error(MALFORMED_PICKLE,
+            "keyword argument names must be str, not " + PythonTypes.name(e.getKey()));
       }
       named.put((String) e.getKey(), e.getValue());
     }
@@ -427,7 +443,7 @@ final class Interpreter {
   private void obj() throws CheckpointException {
     Object[] items = stack.popMark();
     if (items.length == 0) {
-      throw in.error("OBJ needs a class after its MARK");
+      throw in.error(MALFORMED_PICKLE, "OBJ needs a class after its MARK");
     }
     PyTuple args = tuple(Arrays.copyOfRange(items, 1, items.length));
     stack.push(instantiate(items[0], args, Map.of()));
@@ -442,14 +458,16 @@ final class Interpreter {
   private void persistent(Object pid) throws CheckpointException {
     PersistentLoader loader = options.persistentLoader();
     if (loader == null) {
-      throw in.error("a persistent id (data stored outside the pickle, such as a torch storage)"
-          + " with no PersistentLoader to resolve it; load the file through the checkpoint reader");
+      throw in.error(WRONG_LOADER, "a persistent id (data stored outside the pickle, such as a"
+          + " torch storage) with no PersistentLoader to resolve it; load the file through the"
+          + " checkpoint reader");
     }
     stack.push(caller.call("the persistent loader", () -> loader.load(pid)));
   }
 
   private CheckpointException extension(long code) {
-    return in.error("extension code " + code + " (copyreg.add_extension) is not supported:"
+    return in.error(UNSUPPORTED_FORMAT,
+        "extension code " + code + " (copyreg.add_extension) is not supported:"
         + " ckpt4j has no extension registry");
   }
 }

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyOrderedDict;
 import io.ckpt4j.value.PyTuple;
@@ -61,10 +62,10 @@ final class NestingCheck {
           checkDepth(path.size(), maxDepth, where);
         } else if (height == IN_PROGRESS) {
           if (!allowCycles) {
-            throw new CheckpointException("the unpickled value in " + where
+            throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "the unpickled value in " + where
                 + " contains itself (a " + PythonTypes.name(child) + " reached again inside"
-                + " itself, at depth " + path.size() + "): ckpt4j refuses cyclic values unless"
-                + " PickleOptions.allowCycles(true) is set");
+                + " itself, at depth " + path.size() + "): ckpt4j does not read cyclic values"
+                + " (PickleOptions.allowCycles)");
           }
         } else {
           frame.deepestChild = Math.max(frame.deepestChild, height);
@@ -84,9 +85,9 @@ final class NestingCheck {
 
   private static void checkDepth(int depth, int maxDepth, String where) throws CheckpointException {
     if (depth > maxDepth) {
-      throw new CheckpointException("the unpickled value in " + where + " nests containers more"
-          + " than " + maxDepth + " deep (PickleLimits.maxNestingDepth); raise the limit if the"
-          + " file is trusted and the reader's stack can take it");
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "the unpickled value in " + where + " nests containers more"
+          + " than " + maxDepth + " deep (PickleLimits.maxNestingDepth)");
     }
   }
 

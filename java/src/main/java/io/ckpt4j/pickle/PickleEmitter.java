@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyBytes;
 import io.ckpt4j.value.PyGlobalRef;
 import io.ckpt4j.value.PyOrderedDict;
@@ -130,7 +131,8 @@ final class PickleEmitter implements PickleWriter.Emitter {
       return;
     }
     if (++depth > PickleWriter.MAX_DEPTH) {
-      throw new CheckpointException("cannot pickle a value that nests containers more than "
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "cannot pickle a value that nests containers more than "
           + PickleWriter.MAX_DEPTH + " deep");
     }
     try {
@@ -151,7 +153,8 @@ final class PickleEmitter implements PickleWriter.Emitter {
       } else if (value instanceof Set) {
         saveSet((Set<?>) value);
       } else if (custom == null || !custom.save(value, this)) {
-        throw new CheckpointException("cannot pickle a " + PythonTypes.name(value)
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            "cannot pickle a " + PythonTypes.name(value)
             + ": it is outside the pickle value model and no PickleWriter.Custom hook took it");
       }
     } finally {
@@ -168,11 +171,13 @@ final class PickleEmitter implements PickleWriter.Emitter {
       return;
     }
     if (module.indexOf('\n') >= 0 || name.indexOf('\n') >= 0) {
-      throw new CheckpointException("cannot pickle the global '" + module + "." + name
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot pickle the global '" + module + "." + name
           + "': a newline in its name");
     }
     if (!isAscii(module) || !isAscii(name)) {
-      throw new CheckpointException("cannot pickle the global '" + module + "." + name
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot pickle the global '" + module + "." + name
           + "' with protocol 2: its name is not ASCII");
     }
     write(Opcodes.GLOBAL);
@@ -293,7 +298,8 @@ final class PickleEmitter implements PickleWriter.Emitter {
   private void saveString(String s) throws CheckpointException {
     long n = Utf8.encodedLength(s, true);
     if (n > UINT32_MAX) {
-      throw new CheckpointException("cannot pickle a str of " + n + " UTF-8 bytes with protocol 2");
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "cannot pickle a str of " + n + " UTF-8 bytes with protocol 2");
     }
     write(Opcodes.BINUNICODE);
     writeIntLe((int) n);

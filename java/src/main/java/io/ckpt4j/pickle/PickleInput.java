@@ -1,6 +1,11 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.LIMIT_EXCEEDED;
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+import static io.ckpt4j.CheckpointException.Kind.TRUNCATED;
+
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -45,8 +50,8 @@ final class PickleInput {
     }
     opStart = pos;
     if (pos >= end) {
-      throw new CheckpointException("truncated pickle at byte " + pos + " of " + limit + " in "
-          + where + ": the data ends before the STOP opcode");
+      throw new CheckpointException(TRUNCATED, "truncated pickle at byte " + pos + " of " + limit
+          + " in " + where + ": the data ends before the STOP opcode");
     }
     op = buf.get(pos++) & 0xff;
     return op;
@@ -72,13 +77,13 @@ final class PickleInput {
   }
 
   /** An error at the current opcode: "OPCODE at byte N in WHERE: WHAT". */
-  CheckpointException error(String what) {
-    return new CheckpointException(location() + ": " + what);
+  CheckpointException error(Kind kind, String what) {
+    return error(kind, what, null);
   }
 
   /** An error at the current opcode that wraps a callee's failure. */
-  CheckpointException error(String what, Throwable cause) {
-    return new CheckpointException(location() + ": " + what, cause);
+  CheckpointException error(Kind kind, String what, Throwable cause) {
+    return new CheckpointException(kind, what, cause).at(location());
   }
 
   private String location() {
@@ -88,10 +93,10 @@ final class PickleInput {
   private void require(long n) throws CheckpointException {
     if (n > end - pos) {
       if (inFrame && n <= limit - pos) {
-        throw error("its data runs past the end of its FRAME, at byte " + end);
+        throw error(MALFORMED_PICKLE, "its data runs past the end of its FRAME, at byte " + end);
       }
-      throw new CheckpointException("truncated pickle at byte " + opStart + " of " + limit + " in "
-          + where + ": " + Opcodes.name(op) + " needs " + n + " more bytes, "
+      throw new CheckpointException(TRUNCATED, "truncated pickle at byte " + opStart + " of "
+          + limit + " in " + where + ": " + Opcodes.name(op) + " needs " + n + " more bytes, "
           + (end - pos) + " remain");
     }
   }
@@ -138,14 +143,15 @@ final class PickleInput {
   /** Checks a length read from the file: not negative, within {@code max}, within the input. */
   int checkLength(long n, long max, String limitName) throws CheckpointException {
     if (n < 0) {
-      throw error("negative length " + n + " (or an unsigned length over 2^63)");
+      throw error(MALFORMED_PICKLE, "negative length " + n + " (or an unsigned length over 2^63)");
     }
     if (n > max) {
-      throw error("length " + n + " exceeds the limit of " + max + " (" + limitName + ")");
+      throw error(LIMIT_EXCEEDED,
+          "length " + n + " exceeds the limit of " + max + " (" + limitName + ")");
     }
     require(n);
     if (n > MAX_ARRAY_LENGTH) {
-      throw error("length " + n + " exceeds what one Java array holds");
+      throw error(LIMIT_EXCEEDED, "length " + n + " exceeds what one Java array holds");
     }
     return (int) n;
   }
@@ -190,10 +196,11 @@ final class PickleInput {
     }
     if (i >= end) {
       if (inFrame && i < limit) {
-        throw error("its text line runs past the end of its FRAME, at byte " + end);
+        throw error(MALFORMED_PICKLE,
+            "its text line runs past the end of its FRAME, at byte " + end);
       }
-      throw new CheckpointException("truncated pickle at byte " + opStart + " of " + limit + " in "
-          + where + ": " + Opcodes.name(op) + " has no end of line");
+      throw new CheckpointException(TRUNCATED, "truncated pickle at byte " + opStart + " of "
+          + limit + " in " + where + ": " + Opcodes.name(op) + " has no end of line");
     }
     lineLength = i - pos;
     byte[] out = borrow(lineLength);
@@ -209,10 +216,10 @@ final class PickleInput {
   /** FRAME: the next {@code n} bytes form a frame; opcodes may not run past its end. */
   void frame(long n) throws CheckpointException {
     if (inFrame && pos < end) {
-      throw error("FRAME starts before the current frame ends, at byte " + end);
+      throw error(MALFORMED_PICKLE, "FRAME starts before the current frame ends, at byte " + end);
     }
     if (n < 0 || n > limit - pos) {
-      throw error("FRAME length " + Long.toUnsignedString(n) + " exceeds the "
+      throw error(TRUNCATED, "FRAME length " + Long.toUnsignedString(n) + " exceeds the "
           + (limit - pos) + " bytes left in the input");
     }
     inFrame = true;

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyBytes;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyTuple;
@@ -51,7 +52,8 @@ public final class PickleReader {
     Object result = machine.run();
     if (machine.position() != pickle.limit()) {
       int extra = pickle.limit() - machine.position();
-      throw new CheckpointException(extra + (extra == 1 ? " byte" : " bytes") + " after the STOP"
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          extra + (extra == 1 ? " byte" : " bytes") + " after the STOP"
           + " opcode at byte " + (machine.position() - 1) + " in " + options.where()
           + ": the input holds more than one pickle, or junk (PickleReader.loadNext reads"
           + " pickles back to back)");
@@ -88,7 +90,8 @@ public final class PickleReader {
       NestingCheck.check(result, options.limits().maxNestingDepth(), options.allowCycles(),
           options.where());
     } catch (RuntimeException e) { // a resolver's container misbehaved while being walked
-      throw new CheckpointException("walking the unpickled value of " + options.where()
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "walking the unpickled value of " + options.where()
           + " failed: " + PythonTypes.printable(e.toString()), e);
     }
   }

@@ -1,8 +1,9 @@
 package io.ckpt4j.pickle;
 
 /**
- * Words the error for a refused global. The default, {@link #STANDARD}, tells the user how to
- * allow the global; a caller with other options (a CLI flag, say) supplies its own text.
+ * Words the error for a refused global. The default, {@link #STANDARD}, tells a caller of the
+ * unpickler how to allow the global; a caller with other options (the checkpoint loader's
+ * LoadOptions, a CLI flag) supplies its own text.
  */
 @FunctionalInterface
 public interface PickleRefusal {
@@ -17,11 +18,13 @@ public interface PickleRefusal {
 
   /**
    * "unsupported global 'os.system' in WHERE: ckpt4j refuses to load code-bearing globals; if you
-   * trust this file, allow it with LoadOptions.allowGlobal("os.system") or inert objects".
+   * trust this file, read it as an inert object: add GlobalResolver.inert("os.system"::equals) to
+   * the resolver (orElse)".
    */
   static String standardMessage(String global, String where) {
     return "unsupported global '" + global + "' in " + where
-        + ": ckpt4j refuses to load code-bearing globals; if you trust this file, allow it with"
-        + " LoadOptions.allowGlobal(\"" + global + "\") or inert objects";
+        + ": ckpt4j refuses to load code-bearing globals; if you trust this file, read it as an"
+        + " inert object: add GlobalResolver.inert(\"" + global + "\"::equals) to the resolver"
+        + " (orElse)";
   }
 }

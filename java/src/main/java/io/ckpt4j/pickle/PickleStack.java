@@ -1,5 +1,8 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.LIMIT_EXCEEDED;
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+
 import io.ckpt4j.CheckpointException;
 import java.util.Arrays;
 
@@ -29,7 +32,7 @@ final class PickleStack {
 
   void push(Object value) throws CheckpointException {
     if (++pushes > maxElements) {
-      throw in.error("more than " + maxElements
+      throw in.error(LIMIT_EXCEEDED, "more than " + maxElements
           + " values in this pickle (PickleLimits.maxElements)");
     }
     if (sp == values.length) {
@@ -47,7 +50,8 @@ final class PickleStack {
   void need(int count) throws CheckpointException {
     int have = sp - base();
     if (have < count) {
-      throw in.error("stack underflow: needs " + count + (count == 1 ? " value" : " values")
+      throw in.error(MALFORMED_PICKLE,
+          "stack underflow: needs " + count + (count == 1 ? " value" : " values")
           + ", has " + have + (markTop == 0 ? "" : " above the last MARK"));
     }
   }
@@ -90,7 +94,7 @@ final class PickleStack {
 
   void mark() throws CheckpointException {
     if (markTop == maxMarkDepth) {
-      throw in.error("more than " + maxMarkDepth
+      throw in.error(LIMIT_EXCEEDED, "more than " + maxMarkDepth
           + " MARKs open at once (PickleLimits.maxMarkDepth)");
     }
     if (markTop == marks.length) {
@@ -105,7 +109,7 @@ final class PickleStack {
    */
   Object[] popMark() throws CheckpointException {
     if (markTop == 0) {
-      throw in.error("no MARK to close");
+      throw in.error(MALFORMED_PICKLE, "no MARK to close");
     }
     int from = marks[--markTop];
     Object[] items = Arrays.copyOfRange(values, from, sp);
@@ -117,7 +121,7 @@ final class PickleStack {
   /** Closes the last MARK and drops the values above it (POP_MARK). */
   void discardMark() throws CheckpointException {
     if (markTop == 0) {
-      throw in.error("no MARK to close");
+      throw in.error(MALFORMED_PICKLE, "no MARK to close");
     }
     int from = marks[--markTop];
     Arrays.fill(values, from, sp, null);

@@ -1,5 +1,8 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.LIMIT_EXCEEDED;
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.value.PythonTypes;
 import java.io.ByteArrayOutputStream;
@@ -71,7 +74,7 @@ final class PickleText {
       throws CheckpointException {
     String s = asciiStripped(a, len);
     if (s == null || s.isEmpty()) {
-      throw in.error("invalid int literal");
+      throw in.error(MALFORMED_PICKLE, "invalid int literal");
     }
     int i = 0;
     boolean negative = false;
@@ -98,32 +101,35 @@ final class PickleText {
       char c = s.charAt(i);
       if (c == '_') {
         if (lastUnderscore) {
-          throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
+          throw in.error(MALFORMED_PICKLE,
+              "invalid int literal '" + PythonTypes.printable(s) + "'");
         }
         lastUnderscore = true;
       } else if (Character.digit(c, radix) >= 0) {
         digits.append(c);
         lastUnderscore = false;
       } else {
-        throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
+        throw in.error(MALFORMED_PICKLE, "invalid int literal '" + PythonTypes.printable(s) + "'");
       }
     }
     if (digits.length() == 0 || lastUnderscore) {
-      throw in.error("invalid int literal '" + PythonTypes.printable(s) + "'");
+      throw in.error(MALFORMED_PICKLE, "invalid int literal '" + PythonTypes.printable(s) + "'");
     }
     if (base0 && radix == DECIMAL_RADIX && digits.charAt(0) == '0'
         && digits.chars().anyMatch(c -> c != '0')) {
-      throw in.error("invalid int literal '" + PythonTypes.printable(s)
+      throw in.error(MALFORMED_PICKLE, "invalid int literal '" + PythonTypes.printable(s)
           + "': leading zeros are not allowed");
     }
     if (radix == DECIMAL_RADIX && digits.length() > MAX_DECIMAL_DIGITS) {
-      throw in.error("int literal of " + digits.length() + " digits exceeds Python's limit of "
+      throw in.error(LIMIT_EXCEEDED, "int literal of " + digits.length()
+          + " digits exceeds Python's limit of "
           + MAX_DECIMAL_DIGITS);
     }
     long maxBits = (long) maxBytes * Byte.SIZE;
     long bitsPerDigit = radix == DECIMAL_RADIX ? 4 : Integer.numberOfTrailingZeros(radix);
     if ((long) digits.length() * bitsPerDigit > maxBits + bitsPerDigit) {
-      throw in.error("int literal of " + digits.length() + " digits exceeds the limit of "
+      throw in.error(LIMIT_EXCEEDED, "int literal of " + digits.length()
+          + " digits exceeds the limit of "
           + maxBytes + " bytes (PickleLimits.maxIntegerBytes)");
     }
     if (negative) {
@@ -154,11 +160,12 @@ final class PickleText {
       return s.charAt(0) == '-' ? NEGATIVE_NAN : Double.NaN; // Python keeps the sign of -nan
     }
     if (!FLOAT.matcher(s).matches()) {
-      throw in.error("invalid float literal '" + PythonTypes.printable(s) + "'");
+      throw in.error(MALFORMED_PICKLE, "invalid float literal '" + PythonTypes.printable(s) + "'");
     }
     double v = Double.parseDouble(s);
     if (Double.isInfinite(v)) {
-      throw in.error("float literal '" + PythonTypes.printable(s) + "' is too large for a double");
+      throw in.error(MALFORMED_PICKLE,
+          "float literal '" + PythonTypes.printable(s) + "' is too large for a double");
     }
     return v;
   }
@@ -220,7 +227,7 @@ final class PickleText {
    */
   static byte[] unquote(byte[] a, int len, PickleInput in) throws CheckpointException {
     if (len < 2 || a[0] != a[len - 1] || (a[0] != '"' && a[0] != '\'')) {
-      throw in.error("the STRING argument must be quoted");
+      throw in.error(MALFORMED_PICKLE, "the STRING argument must be quoted");
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(len);
     int end = len - 1;
@@ -232,7 +239,7 @@ final class PickleText {
         continue;
       }
       if (i >= end) {
-        throw in.error("trailing \\ in the STRING argument");
+        throw in.error(MALFORMED_PICKLE, "trailing \\ in the STRING argument");
       }
       byte c = a[i++];
       switch (c) {
@@ -251,7 +258,7 @@ final class PickleText {
           int hi = i < end ? Character.digit(a[i], HEX_RADIX) : -1;
           int lo = i + 1 < end ? Character.digit(a[i + 1], HEX_RADIX) : -1;
           if (hi < 0 || lo < 0) {
-            throw in.error("invalid \\x escape in the STRING argument");
+            throw in.error(MALFORMED_PICKLE, "invalid \\x escape in the STRING argument");
           }
           out.write(hi * HEX_RADIX + lo);
           i += 2;
@@ -307,18 +314,18 @@ final class PickleText {
       int count = a[run] == 'u' ? SHORT_ESCAPE_DIGITS : LONG_ESCAPE_DIGITS;
       int from = run + 1;
       if (from + count > len) {
-        throw in.error("truncated \\u escape in the UNICODE argument");
+        throw in.error(MALFORMED_PICKLE, "truncated \\u escape in the UNICODE argument");
       }
       int cp = 0;
       for (int k = 0; k < count; k++) {
         int d = Character.digit(a[from + k], HEX_RADIX);
         if (d < 0) {
-          throw in.error("truncated \\u escape in the UNICODE argument");
+          throw in.error(MALFORMED_PICKLE, "truncated \\u escape in the UNICODE argument");
         }
         cp = cp * HEX_RADIX + d;
       }
       if (cp < 0 || cp > Character.MAX_CODE_POINT) {
-        throw in.error("\\U escape out of range in the UNICODE argument");
+        throw in.error(MALFORMED_PICKLE, "\\U escape out of range in the UNICODE argument");
       }
       out.appendCodePoint(cp);
       i = from + count;

@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyGlobalRef;
 import io.ckpt4j.value.PyOrderedDict;
 
@@ -96,7 +97,8 @@ public final class PickleWriter {
       out.save(value);
       return out.finish();
     } catch (PickleEmitter.TooLargeException e) {
-      throw new CheckpointException("cannot pickle the value: " + e.getMessage(), e);
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "cannot pickle the value: " + e.getMessage(), e);
     }
   }
 }

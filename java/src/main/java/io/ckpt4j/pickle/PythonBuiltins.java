@@ -1,6 +1,7 @@
 package io.ckpt4j.pickle;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyBytes;
 import io.ckpt4j.value.PyCallable;
 import io.ckpt4j.value.PyGlobalRef;
@@ -68,7 +69,8 @@ final class PythonBuiltins {
     } else if (source instanceof List) {
       for (Object pair : (List<?>) source) {
         if (!(pair instanceof List) || ((List<?>) pair).size() != 2) {
-          throw new CheckpointException("collections.OrderedDict items must be (key, value)"
+          throw new CheckpointException(Kind.MALFORMED_PICKLE,
+              "collections.OrderedDict items must be (key, value)"
               + " pairs, not " + PythonTypes.name(pair));
         }
         Object key = ((List<?>) pair).get(0);
@@ -76,7 +78,8 @@ final class PythonBuiltins {
         result.put(key, ((List<?>) pair).get(1));
       }
     } else {
-      throw new CheckpointException("collections.OrderedDict needs a dict or a list of pairs,"
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "collections.OrderedDict needs a dict or a list of pairs,"
           + " not " + PythonTypes.name(source));
     }
     return result;
@@ -91,7 +94,8 @@ final class PythonBuiltins {
     }
     Object source = args.get(0);
     if (!(source instanceof List || source instanceof Set)) {
-      throw new CheckpointException("builtins.set needs a list, tuple or set, not "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "builtins.set needs a list, tuple or set, not "
           + PythonTypes.name(source));
     }
     for (Object item : (Collection<?>) source) {
@@ -110,12 +114,14 @@ final class PythonBuiltins {
     Object source = args.get(0);
     if (source instanceof String) {
       if (args.size() < 2) {
-        throw new CheckpointException("builtins.bytes of a str needs an encoding");
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            "builtins.bytes of a str needs an encoding");
       }
       return encode(args);
     }
     if (args.size() != 1) {
-      throw new CheckpointException("builtins.bytes takes an encoding only with a str argument");
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "builtins.bytes takes an encoding only with a str argument");
     }
     if (source instanceof PyBytes) {
       return source;
@@ -126,33 +132,37 @@ final class PythonBuiltins {
       for (int i = 0; i < out.length; i++) {
         Object v = ints.get(i);
         if (!(v instanceof Long) || (Long) v < 0 || (Long) v > BYTE_MAX) {
-          throw new CheckpointException("builtins.bytes needs ints in range(0, 256), not " + v);
+          throw new CheckpointException(Kind.MALFORMED_PICKLE,
+              "builtins.bytes needs ints in range(0, 256), not " + v);
         }
         out[i] = (byte) (long) (Long) v;
       }
       return PyBytes.wrap(out);
     }
-    throw new CheckpointException("builtins.bytes cannot be made from " + PythonTypes.name(source));
+    throw new CheckpointException(Kind.MALFORMED_PICKLE,
+        "builtins.bytes cannot be made from " + PythonTypes.name(source));
   }
 
   /** {@code _codecs.encode(str, encoding='utf-8', errors='strict')} for Latin-1, UTF-8, ASCII. */
   private static Object encode(PyTuple args) throws CheckpointException {
     checkArity("_codecs.encode", args, 1, 3);
     if (!(args.get(0) instanceof String)) {
-      throw new CheckpointException("_codecs.encode needs a str, not "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE, "_codecs.encode needs a str, not "
           + PythonTypes.name(args.get(0)));
     }
     String text = (String) args.get(0);
     String encoding = "utf-8";
     if (args.size() > 1) {
       if (!(args.get(1) instanceof String)) {
-        throw new CheckpointException("_codecs.encode encoding must be a str, not "
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            "_codecs.encode encoding must be a str, not "
             + PythonTypes.name(args.get(1)));
       }
       encoding = (String) args.get(1);
     }
     if (args.size() > 2 && !"strict".equals(args.get(2))) {
-      throw new CheckpointException("_codecs.encode supports only errors='strict'");
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          "_codecs.encode supports only errors='strict'");
     }
     String codec = encoding.toLowerCase(Locale.ROOT).replace('-', '_').replace(' ', '_');
     if (LATIN_1.contains(codec) || ASCII.contains(codec)) {
@@ -161,7 +171,8 @@ final class PythonBuiltins {
       for (int i = 0; i < out.length; i++) {
         char c = text.charAt(i);
         if (c > max) {
-          throw new CheckpointException("_codecs.encode: character U+" + Integer.toHexString(c)
+          throw new CheckpointException(Kind.MALFORMED_PICKLE,
+              "_codecs.encode: character U+" + Integer.toHexString(c)
               + " at index " + i + " cannot be encoded as " + PythonTypes.printable(encoding));
         }
         out[i] = (byte) c;
@@ -171,12 +182,14 @@ final class PythonBuiltins {
     if (UTF_8.contains(codec)) {
       byte[] out = Utf8.encode(text, false);
       if (out == null) {
-        throw new CheckpointException("_codecs.encode: a lone surrogate cannot be encoded as "
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            "_codecs.encode: a lone surrogate cannot be encoded as "
             + PythonTypes.printable(encoding));
       }
       return PyBytes.wrap(out);
     }
-    throw new CheckpointException("_codecs.encode: encoding '" + PythonTypes.printable(encoding)
+    throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+        "_codecs.encode: encoding '" + PythonTypes.printable(encoding)
         + "' is not supported (only latin-1, utf-8 and ascii)");
   }
 
@@ -188,11 +201,13 @@ final class PythonBuiltins {
     checkArity("copyreg._reconstructor", args, 3, 3);
     Object cls = args.get(0);
     if (!(cls instanceof PyCallable)) {
-      throw new CheckpointException("copyreg._reconstructor needs an allowed class, not "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "copyreg._reconstructor needs an allowed class, not "
           + PythonTypes.name(cls));
     }
     if (!OBJECT.equals(args.get(1)) || args.get(2) != null) {
-      throw new CheckpointException("copyreg._reconstructor is supported only for plain objects"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          "copyreg._reconstructor is supported only for plain objects"
           + " (base object, state None), not base " + PythonTypes.name(args.get(1)));
     }
     return ((PyCallable) cls).newObject(PyTuple.EMPTY, Map.of());
@@ -202,13 +217,15 @@ final class PythonBuiltins {
       throws CheckpointException {
     if (args.size() < min || args.size() > max) {
       String range = min == max ? Integer.toString(min) : min + " to " + max;
-      throw new CheckpointException(what + " takes " + range + " arguments, not " + args.size());
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          what + " takes " + range + " arguments, not " + args.size());
     }
   }
 
   private static void requireHashable(String what, Object value) throws CheckpointException {
     if (!PyTuple.isHashable(value)) {
-      throw new CheckpointException(what + " is unhashable: " + PythonTypes.name(value));
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          what + " is unhashable: " + PythonTypes.name(value));
     }
   }
 }

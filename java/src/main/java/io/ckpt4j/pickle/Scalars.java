@@ -1,5 +1,7 @@
 package io.ckpt4j.pickle;
 
+import static io.ckpt4j.CheckpointException.Kind.MALFORMED_PICKLE;
+
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.value.PyBytes;
 import java.math.BigInteger;
@@ -98,7 +100,8 @@ final class Scalars {
     byte[] a = in.borrow(n);
     String s = Utf8.decode(a, 0, n, true);
     if (s == null) {
-      throw in.error("invalid UTF-8 at offset " + Utf8.firstInvalid(a, 0, n, true) + " of a "
+      throw in.error(MALFORMED_PICKLE,
+          "invalid UTF-8 at offset " + Utf8.firstInvalid(a, 0, n, true) + " of a "
           + n + "-byte string");
     }
     return s;
@@ -117,8 +120,8 @@ final class Scalars {
           .decode(ByteBuffer.wrap(raw))
           .toString();
     } catch (CharacterCodingException e) {
-      throw in.error("a Python 2 str is not valid " + charset.name()
-          + "; read it with PickleOptions.py2StringCharset(ISO_8859_1)");
+      throw in.error(MALFORMED_PICKLE, "a Python 2 str is not valid " + charset.name()
+          + " (PickleOptions.py2StringCharset)");
     }
   }
 
@@ -128,7 +131,7 @@ final class Scalars {
     int n = in.lineLength();
     String s = Utf8.decode(a, 0, n, false);
     if (s == null) {
-      throw in.error("the " + what + " name is not valid UTF-8");
+      throw in.error(MALFORMED_PICKLE, "the " + what + " name is not valid UTF-8");
     }
     return s;
   }
@@ -139,7 +142,7 @@ final class Scalars {
     int n = in.lineLength();
     for (int i = 0; i < n; i++) {
       if (a[i] < 0) {
-        throw in.error("the persistent id is not ASCII");
+        throw in.error(MALFORMED_PICKLE, "the persistent id is not ASCII");
       }
     }
     return new String(a, 0, n, StandardCharsets.US_ASCII);

@@ -3,10 +3,10 @@ package io.ckpt4j.pickle;
 import io.ckpt4j.CheckpointException;
 
 /**
- * A refused Python global. A {@link GlobalResolver} throws it to say "not mine": a chain built
- * with {@link GlobalResolver#orElse} then asks the next resolver, and when the last one refuses
- * too the unpickler rethrows it with a message from the {@link PickleRefusal} in its options,
- * naming the global and where it was found.
+ * A refused Python global, of kind {@link Kind#REFUSED_GLOBAL}. A {@link GlobalResolver} throws it
+ * to say "not mine": a chain built with {@link GlobalResolver#orElse} then asks the next resolver,
+ * and when the last one refuses too the unpickler rethrows it with a message from the
+ * {@link PickleRefusal} in its options, naming the global and where it was found.
  */
 public class UnsupportedGlobalException extends CheckpointException {
   private static final long serialVersionUID = 1L;
@@ -21,14 +21,14 @@ public class UnsupportedGlobalException extends CheckpointException {
 
   /** A refusal of {@code module.name} with the given one-line message. */
   public UnsupportedGlobalException(String module, String name, String message) {
-    super(message);
+    super(Kind.REFUSED_GLOBAL, message);
     this.module = module;
     this.name = name;
   }
 
   /** A refusal of {@code module.name} with the given one-line message and cause. */
   public UnsupportedGlobalException(String module, String name, String message, Throwable cause) {
-    super(message, cause);
+    super(Kind.REFUSED_GLOBAL, message, cause);
     this.module = module;
     this.name = name;
   }

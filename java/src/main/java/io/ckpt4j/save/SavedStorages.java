@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.tensor.MapLocation;
 import io.ckpt4j.tensor.ScalarTypes;
@@ -144,7 +145,8 @@ final class SavedStorages {
       // _rebuild_tensor_v3 carries its own dtype, so it takes the storage's persistent id as is.
       if (entry.typedAs != typedAs && typedAs != null) {
         boolean bothTyped = entry.typedAs != null && typedAs != null;
-        throw new CheckpointException("cannot save the tensor at " + path + " as " + viewedAs
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            "cannot save the tensor at " + path + " as " + viewedAs
             + ": it views the storage of " + entry.firstPath + ", saved as "
             + describe(entry.typedAs) + (bothTyped
                 ? ", and torch.save refuses one storage with two element types too"
@@ -154,7 +156,8 @@ final class SavedStorages {
       return entry;
     }
     if (typedAs != null && nbytes % typedAs.itemSize() != 0) {
-      throw new CheckpointException("cannot save the tensor at " + path + ": its storage holds "
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot save the tensor at " + path + ": its storage holds "
           + nbytes + " bytes, not a whole number of " + typedAs + " elements, which torch.load"
           + " cannot read back; save a copy of it (tensor.clone())");
     }

@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.safetensors.SafetensorsDtype;
 import io.ckpt4j.container.safetensors.SafetensorsWriter;
 import io.ckpt4j.fs.AtomicFile;
@@ -126,12 +127,12 @@ public final class ShardedSaver {
       t = p.data();
     } else if (value instanceof TensorRef ref) {
       if (source == null) {
-        throw new CheckpointException("cannot save the tensor at '" + key + "': it is a tensor of"
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save the tensor at '" + key + "': it is a tensor of"
             + " a loaded checkpoint, and no source checkpoint was given to read it from");
       }
       t = source.tensor(ref);
     } else {
-      throw new CheckpointException("cannot save '" + key + "': it is a "
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save '" + key + "': it is a "
           + PythonTypes.name(value) + ", and a sharded checkpoint holds tensors only");
     }
     TensorLeaf.requireSaveable(t, "'" + key + "'");
@@ -155,7 +156,7 @@ public final class ShardedSaver {
       Tensor t = tensors.get(key);
       DType dtype = TensorLeaf.requireSaveable(t, "'" + key + "'");
       SafetensorsDtype code = SafetensorsDtype.of(dtype.safetensorsCode()).orElseThrow(() ->
-          new CheckpointException("cannot save '" + key + "' in a safetensors shard: its dtype "
+          new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save '" + key + "' in a safetensors shard: its dtype "
               + dtype + " has no safetensors type; save torch shards (ShardFormat.TORCH)"));
       writer.add(key, code, shape(t), out -> {
         try {
@@ -214,7 +215,7 @@ public final class ShardedSaver {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new CheckpointException("cannot save to directory " + dir + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot save to directory " + dir + ": " + e, e);
     }
   }
 
@@ -222,7 +223,7 @@ public final class ShardedSaver {
     try {
       if (Files.isRegularFile(file)) Files.delete(file);
     } catch (IOException e) {
-      throw new CheckpointException("cannot save to " + file.getParent() + ": cannot remove the"
+      throw new CheckpointException(Kind.IO, "cannot save to " + file.getParent() + ": cannot remove the"
           + " earlier " + file.getFileName() + " (" + e + ")", e);
     }
   }
@@ -239,7 +240,7 @@ public final class ShardedSaver {
         }
       }
     } catch (IOException e) {
-      throw new CheckpointException("cannot list " + dir + " to remove earlier shards: " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot list " + dir + " to remove earlier shards: " + e, e);
     }
     for (Path p : stale) delete(p);
   }

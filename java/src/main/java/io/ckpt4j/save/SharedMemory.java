@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -37,7 +38,7 @@ final class SharedMemory {
       Span reach = spans.get(0);
       for (Span s : spans.subList(1, spans.size())) {
         if (s.begin() < reach.end()) {
-          throw new CheckpointException("cannot save '" + reach.key() + "' and '" + s.key()
+          throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save '" + reach.key() + "' and '" + s.key()
               + "' in safetensors shards: they share memory (tied weights or overlapping views),"
               + " which safetensors refuses (save_file: \"Some tensors share memory\"); keep one"
               + " of them (transformers keeps one name of each tied group) or save torch shards");

@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -36,7 +37,7 @@ final class StorageStream {
     if (entry.nbytes() == 0) return;
     try (Storage storage = entry.owner().storage(); Device device = storage.device()) {
       if (Math.addExact(entry.byteOffset(), entry.nbytes()) > storage.nbytes()) {
-        throw new CheckpointException("storage " + entry.key() + " shrank to "
+        throw new CheckpointException(Kind.INVALID_VALUE, "storage " + entry.key() + " shrank to "
             + storage.nbytes() + " bytes while it was being saved");
       }
       if (device.is_cpu() && !hostCopy) {

@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.tensor.ScalarTypes;
 import io.ckpt4j.value.DType;
 import io.ckpt4j.value.TensorRef;
@@ -78,22 +79,25 @@ record TensorLeaf(
    */
   static DType requireSaveable(Tensor tensor, String path) throws CheckpointException {
     if (tensor.isNull() || !tensor.defined()) {
-      throw new CheckpointException("cannot save the tensor at " + path
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save the tensor at " + path
           + ": it is undefined (a default-constructed LibTorch tensor); put a real tensor there");
     }
     if (tensor.is_quantized() || tensor.is_nested() || tensor.layout().intern() != torch.Layout.Strided) {
-      throw new CheckpointException("cannot save the tensor at " + path + ": it is "
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot save the tensor at " + path + ": it is "
           + (tensor.is_quantized() ? "quantized" : tensor.is_nested() ? "nested"
               : "not strided (layout " + tensor.layout() + ")")
           + ", and ckpt4j saves dense strided tensors only; save tensor.to_dense() or"
           + " tensor.dequantize()");
     }
     DType dtype = ScalarTypes.dtype(tensor.scalar_type().intern()).orElseThrow(() ->
-        new CheckpointException("cannot save the tensor at " + path + ": its dtype "
+        new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            "cannot save the tensor at " + path + ": its dtype "
             + tensor.scalar_type() + " is not one ckpt4j writes; convert it, e.g. to float32"));
     if (tensor.is_meta() || !tensor.has_storage()) {
-      throw new CheckpointException("cannot save the tensor at " + path + ": it has no storage"
-          + " with data (a meta or functional tensor); save a materialized copy");
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot save the tensor at " + path + ": it has no storage with data (a meta or"
+          + " functional tensor); save a tensor that holds data in its place");
     }
     return dtype;
   }

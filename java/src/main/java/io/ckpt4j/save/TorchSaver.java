@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PickleWriter;
@@ -86,7 +87,8 @@ public final class TorchSaver {
       pickle = PickleWriter.toBytes(tree, new TensorPickler(storages, source, paths));
     } catch (RuntimeException e) {
       // LibTorch reports through unchecked exceptions (with C++ traces): one line of it.
-      throw new CheckpointException("cannot save " + path + ": " + CheckpointException.firstLine(e), e);
+      throw new CheckpointException(Kind.NATIVE,
+          "cannot save " + path + ": " + CheckpointException.firstLine(e), e);
     }
     String root = TorchArchive.rootName(path);
     AtomicFile.write(path, options.fsync(), temp -> TorchArchive.write(temp, root, pickle,

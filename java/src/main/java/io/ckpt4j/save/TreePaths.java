@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.PickleWriter;
 import io.ckpt4j.value.DType;
 import io.ckpt4j.value.PyBytes;
@@ -60,7 +61,8 @@ final class TreePaths {
     }
     if (value instanceof TensorRef || value instanceof StorageRef) {
       if (!haveSource) {
-        throw new CheckpointException("cannot save the " + PythonTypes.name(value) + " at "
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            "cannot save the " + PythonTypes.name(value) + " at "
             + show(path) + ": it belongs to a loaded checkpoint; pass that LoadedCheckpoint"
             + " (TorchSaver.save(path, tree, checkpoint, options)) so its bytes can be read");
       }
@@ -68,7 +70,8 @@ final class TreePaths {
       return;
     }
     if (depth >= PickleWriter.MAX_DEPTH) {
-      throw new CheckpointException("cannot save the value at " + show(path) + ": containers"
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "cannot save the value at " + show(path) + ": containers"
           + " nest more than " + PickleWriter.MAX_DEPTH + " deep");
     }
     if (!visited.add(value)) return; // shared or recursive: the pickle memoizes it
@@ -90,14 +93,16 @@ final class TreePaths {
     } else if (value instanceof PyObject object) {
       if (!object.kwargs().isEmpty() || !object.listItems().isEmpty()
           || !object.dictItems().isEmpty()) {
-        throw new CheckpointException("cannot save the " + object.className() + " object at "
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            "cannot save the " + object.className() + " object at "
             + show(path) + ": it was built with keyword arguments or list/dict items, which a"
             + " protocol 2 pickle of an inert object cannot write");
       }
       visit(object.args(), path + ".__reduce__", depth + 1);
       visit(object.state(), path + ".__dict__", depth + 1);
     } else {
-      throw new CheckpointException("cannot save the value at " + show(path) + ": a "
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "cannot save the value at " + show(path) + ": a "
           + value.getClass().getName() + " is not a checkpoint value (dicts, lists, PyTuples,"
           + " sets, ints, floats, bools, strs, PyBytes, None, tensors, Parameters, TensorRefs,"
           + " torch devices and dtypes)");

@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.tensor.Devices;
@@ -297,8 +298,8 @@ public final class StateDict extends OwnedResource {
       }
     } catch (RuntimeException e) {
       out.close();
-      throw new CheckpointException("cannot move the state_dict to " + device + ": "
-          + NativeErrors.firstLine(e), e);
+      throw new CheckpointException(Kind.NATIVE, "cannot move the state_dict to " + device + ": "
+          + CheckpointException.firstLine(e), e);
     }
     out.metadata = Metadata.copy(metadata);
     return out;
@@ -408,7 +409,8 @@ public final class StateDict extends OwnedResource {
   }
 
   private static CheckpointException collision(String what, String key, String renamed) {
-    return new CheckpointException(what + " turns key '" + key + "' into '" + renamed
+    return new CheckpointException(Kind.STATE_DICT_MISMATCH,
+        what + " turns key '" + key + "' into '" + renamed
         + "', which the state_dict already has: remove one of them first (StateDict.filter)");
   }
 

@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PythonTypes;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,8 @@ final class StateDictLoader {
         for (StateDict t : temporaries) t.close();
       }
     } catch (IllegalStateException e) {
-      throw new CheckpointException("cannot walk the module to load a state_dict: "
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "cannot walk the module to load a state_dict: "
           + e.getMessage(), e);
     }
   }
@@ -45,7 +47,7 @@ final class StateDictLoader {
       boolean keyErrors = options.strict()
           && (!keys.missingKeys().isEmpty() || !keys.unexpectedKeys().isEmpty());
       if (keyErrors || !keys.shapeMismatches().isEmpty()) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
             LoadErrors.message(tree.typeName(), keys, options.strict()));
       }
       write(match.copies(), options.assign());
@@ -89,9 +91,10 @@ final class StateDictLoader {
             copy.target().copy_(copy.source());
           }
         } catch (RuntimeException e) {
-          throw new CheckpointException("while " + (assign ? "assigning" : "copying")
+          throw new CheckpointException(Kind.NATIVE, "while " + (assign ? "assigning" : "copying")
               + " the parameter named \"" + PythonTypes.printable(copy.key()) + "\": "
-              + NativeErrors.firstLine(e) + " (keys before it in the state_dict are loaded)", e);
+              + CheckpointException.firstLine(e) + " (keys before it in the state_dict are loaded)",
+              e);
         }
       }
     }

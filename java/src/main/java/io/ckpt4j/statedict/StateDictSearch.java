@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyOrderedDict;
@@ -44,16 +45,19 @@ final class StateDictSearch {
     if (root instanceof Map<?, ?> map) {
       Object found = search(map, 1, where);
       if (found != null) return found;
-      throw new CheckpointException("no state_dict in " + where + ": the checkpoint is a dict"
-          + " with keys " + describeKeys(map) + " and none holds a dict of str to tensors; pick"
-          + " the entry with StateDict.fromTree(...)");
+      throw new CheckpointException(Kind.WRONG_LOADER,
+          "no state_dict in " + where + ": the checkpoint is a dict with keys "
+          + describeKeys(map) + " and none holds a dict of str to tensors within "
+          + MAX_SEARCH_DEPTH + " levels; if one lies deeper, pick it with"
+          + " StateDict.fromTree(entry, checkpoint)");
     }
     if (WholeModule.isModule(root)) {
-      throw new CheckpointException(where + " holds a whole pickled nn.Module ("
+      throw new CheckpointException(Kind.WRONG_LOADER, where + " holds a whole pickled nn.Module ("
           + ((PyObject) root).className() + "), not a state_dict: use StateDict.extract or"
           + " StateDict.fromWholeModule");
     }
-    throw new CheckpointException("no state_dict in " + where + ": the checkpoint is "
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        "no state_dict in " + where + ": the checkpoint is "
         + PythonTypes.name(root) + ", not a dict of str to tensors");
   }
 
@@ -69,7 +73,8 @@ final class StateDictSearch {
     }
     if (others.size() == 1) return map.get(others.get(0));
     if (others.size() > 1) {
-      throw new CheckpointException("several state_dicts in " + where + " (under keys "
+      throw new CheckpointException(Kind.WRONG_LOADER,
+          "several state_dicts in " + where + " (under keys "
           + quotedKeys(others) + "): pick one with StateDict.fromTree(root.get(key), checkpoint)");
     }
     if (depth >= MAX_SEARCH_DEPTH) return null;
@@ -98,18 +103,20 @@ final class StateDictSearch {
   static StateDict materialize(Object tree, LoadedCheckpoint ckpt, String where)
       throws CheckpointException {
     if (!(tree instanceof Map<?, ?> map)) {
-      throw new CheckpointException(where + " is " + PythonTypes.name(tree)
+      throw new CheckpointException(Kind.INVALID_VALUE, where + " is " + PythonTypes.name(tree)
           + ", not a dict of str to tensors");
     }
     StateDict out = StateDict.empty();
     try {
       for (Map.Entry<?, ?> e : map.entrySet()) {
         if (!(e.getKey() instanceof String key)) {
-          throw new CheckpointException(where + " has a key " + PythonTypes.name(e.getKey())
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              where + " has a key " + PythonTypes.name(e.getKey())
               + "; state_dict keys are str");
         }
         if (!(e.getValue() instanceof TensorRef ref)) {
-          throw new CheckpointException(where + " maps '" + PythonTypes.printable(key) + "' to "
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              where + " maps '" + PythonTypes.printable(key) + "' to "
               + PythonTypes.name(e.getValue()) + "; state_dict values are tensors");
         }
         out.putOwned(key, new Tensor(ckpt.tensor(ref)));

@@ -1,6 +1,7 @@
 package io.ckpt4j.statedict;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyOrderedDict;
@@ -99,9 +100,9 @@ final class WholeModule {
   static StateDict stateDict(LoadedCheckpoint ckpt) throws CheckpointException {
     PyObject root = find(ckpt.root());
     if (root == null) {
-      throw new CheckpointException("no whole pickled nn.Module in " + ckpt.path() + ": the"
-          + " checkpoint is " + PythonTypes.name(ckpt.root()) + " (read it with"
-          + " LoadOptions.inertObjects(true); for a state_dict use StateDict.from)");
+      throw new CheckpointException(Kind.WRONG_LOADER,
+          "no whole pickled nn.Module in " + ckpt.path() + ": the checkpoint is "
+          + PythonTypes.name(ckpt.root()) + " (for a state_dict use StateDict.from)");
     }
     StateDict out = StateDict.empty();
     PyOrderedDict metadata = Metadata.newMetadata();
@@ -126,7 +127,8 @@ final class WholeModule {
     String className = module.className();
     for (String refused : REFUSED_PACKAGES) {
       if (className.startsWith(refused)) {
-        throw new CheckpointException(where + " of " + ckpt.path() + " is a quantized module ("
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+            where + " of " + ckpt.path() + " is a quantized module ("
             + PythonTypes.printable(className) + ") whose state_dict Python's code computes;"
             + " save model.state_dict() in Python instead");
       }
@@ -201,7 +203,7 @@ final class WholeModule {
 
   /** A module tree state_dict() cannot walk: says what and where, and the way out. */
   private static CheckpointException broken(String where, LoadedCheckpoint ckpt, String what) {
-    return new CheckpointException(where + " of " + ckpt.path() + " " + what
+    return new CheckpointException(Kind.INVALID_VALUE, where + " of " + ckpt.path() + " " + what
         + "; Python's state_dict() fails on it too: save model.state_dict() where the model works");
   }
 

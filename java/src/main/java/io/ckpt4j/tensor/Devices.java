@@ -1,6 +1,7 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
@@ -53,7 +54,8 @@ public final class Devices {
   public static String check(String device, String what, String remedy)
       throws CheckpointException {
     if (device == null || device.isBlank()) {
-      throw new CheckpointException(what + ": no device given: use cpu, cuda or cuda:N");
+      throw new CheckpointException(Kind.DEVICE,
+          what + ": no device given: use cpu, cuda or cuda:N");
     }
     String name = canonical(device);
     if (name.equals(CPU)) return CPU;
@@ -66,17 +68,19 @@ public final class Devices {
       }
     }
     if (index < 0) {
-      throw new CheckpointException(what + ": unknown device '" + printable(device)
+      throw new CheckpointException(Kind.DEVICE, what + ": unknown device '" + printable(device)
           + "': ckpt4j places tensors on cpu, cuda or cuda:N");
     }
     long count = cudaDeviceCount();
     if (count == 0) {
-      throw new CheckpointException(what + " would go to " + name + ", but CUDA is not available"
+      throw new CheckpointException(Kind.DEVICE,
+          what + " would go to " + name + ", but CUDA is not available"
           + " here (no GPU, or a CPU-only LibTorch): " + remedy);
     }
     if (index >= count) {
       String visible = System.getenv(CUDA_VISIBLE_DEVICES);
-      throw new CheckpointException(what + " would go to " + name + ", but this machine has "
+      throw new CheckpointException(Kind.DEVICE,
+          what + " would go to " + name + ", but this machine has "
           + count + " CUDA device(s), cuda:0 to cuda:" + (count - 1)
           + (visible == null ? "" : " (" + CUDA_VISIBLE_DEVICES + "=" + visible + ")") + ": "
           + remedy);
@@ -98,8 +102,8 @@ public final class Devices {
   public static String checkStorage(String location, String saved, String key)
       throws CheckpointException {
     return check(location, "storage " + key + " (saved on " + saved + ")",
-        "pass map_location, e.g. LoadOptions.mapLocation(\"cpu\") or {\"" + saved
-            + "\": \"cuda:0\"}, to load it elsewhere");
+        "pass map_location to load it elsewhere, e.g. LoadOptions.mapLocation(\"cpu\") or, per"
+            + " device, LoadOptions.mapLocation(\"" + saved + "=cuda:0\")");
   }
 
   /** {@code text} safe for a one-line message: control characters escaped, long text cut. */

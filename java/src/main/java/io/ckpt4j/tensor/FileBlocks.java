@@ -1,6 +1,7 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
@@ -99,7 +100,7 @@ final class FileBlocks {
         : NativeStorage.read_block(path, block.offset(), block.length(), offsets, lengths, n,
             threads, out, err, err.length);
     if (!ok) {
-      throw new CheckpointException("cannot " + (map ? "map" : "read") + " the storages of "
+      throw new CheckpointException(Kind.NATIVE, "cannot " + (map ? "map" : "read") + " the storages of "
           + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
           + block.length()) + "): " + NativeLibrary.message(err));
     }

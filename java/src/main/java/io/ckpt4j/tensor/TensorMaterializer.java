@@ -1,6 +1,7 @@
 package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
@@ -143,7 +144,7 @@ public final class TensorMaterializer extends OwnedResource {
     if (!NativeStorage.make_views(storageVector, storage, scalarTypes, offsets, ndims, dims,
         flags, n, batch, err, err.length)) {
       batch.close();
-      throw new CheckpointException("cannot build the tensors: " + NativeLibrary.message(err));
+      throw new CheckpointException(Kind.NATIVE, "cannot build the tensors: " + NativeLibrary.message(err));
     }
     batches.add(batch);
     for (int i = 0; i < n; i++) tensors.put(todo.get(i), batch.get(i));
@@ -181,7 +182,8 @@ public final class TensorMaterializer extends OwnedResource {
       toTargetDevice(root, index);
       return;
     }
-    throw new CheckpointException("storage " + root.key() + " has no bytes bound to it");
+    throw new CheckpointException(Kind.INVALID_TENSOR,
+        "storage " + root.key() + " has no bytes bound to it");
   }
 
   /** Reads or maps one block of storages, each then moved to its map_location device. */
@@ -214,7 +216,8 @@ public final class TensorMaterializer extends OwnedResource {
 
   private static Tensor copyToTensor(ByteBuffer bytes, long nbytes) throws CheckpointException {
     if (bytes.remaining() != nbytes) {
-      throw new CheckpointException("storage bytes in memory are " + bytes.remaining()
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage bytes in memory are " + bytes.remaining()
           + " bytes, expected " + nbytes);
     }
     Tensor t;

@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.Map;
 
 /**
@@ -24,7 +25,7 @@ public interface PyCallable {
    */
   default Object newObject(PyTuple args, Map<String, Object> kwargs) throws CheckpointException {
     if (!kwargs.isEmpty()) {
-      throw new CheckpointException(
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
           "keyword arguments " + kwargs.keySet() + " to a new " + this + " are not supported");
     }
     return call(args);

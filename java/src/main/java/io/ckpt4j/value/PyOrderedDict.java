@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,12 +46,14 @@ public final class PyOrderedDict extends LinkedHashMap<Object, Object> implement
       return;
     }
     if (!(state instanceof Map)) {
-      throw new CheckpointException("OrderedDict state must be a dict of attributes, not "
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          "OrderedDict state must be a dict of attributes, not "
           + PythonTypes.name(state));
     }
     for (Map.Entry<?, ?> e : ((Map<?, ?>) state).entrySet()) {
       if (!(e.getKey() instanceof String)) {
-        throw new CheckpointException("OrderedDict attribute names must be str, not "
+        throw new CheckpointException(Kind.MALFORMED_PICKLE,
+            "OrderedDict attribute names must be str, not "
             + PythonTypes.name(e.getKey()));
       }
       attributes.put((String) e.getKey(), e.getValue());

@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,8 @@ public final class PyValues {
     if (value instanceof Long l) return l;
     if (value instanceof Boolean b) return b ? 1 : 0;
     if (value instanceof BigInteger big) return big.doubleValue();
-    throw new CheckpointException(where + " must be a number, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be a number, not " + PythonTypes.name(value));
   }
 
   /** A Python int (or bool) that fits a long. */
@@ -33,16 +35,19 @@ public final class PyValues {
     if (value instanceof Boolean b) return b ? 1 : 0;
     if (value instanceof BigInteger big) {
       if (big.bitLength() < Long.SIZE) return big.longValue();
-      throw new CheckpointException(where + " is " + big + ", out of the range of a 64-bit int");
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " is " + big + ", out of the range of a 64-bit int");
     }
-    throw new CheckpointException(where + " must be an int, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be an int, not " + PythonTypes.name(value));
   }
 
   /** A Python int that fits an int (a count, a step size). */
   public static int toInt(Object value, String where) throws CheckpointException {
     long v = toLong(value, where);
     if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-      throw new CheckpointException(where + " is " + v + ", out of the range of a 32-bit int");
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " is " + v + ", out of the range of a 32-bit int");
     }
     return (int) v;
   }
@@ -51,25 +56,29 @@ public final class PyValues {
   public static boolean toBoolean(Object value, String where) throws CheckpointException {
     if (value instanceof Boolean b) return b;
     if (value instanceof Long l && (l == 0 || l == 1)) return l == 1;
-    throw new CheckpointException(where + " must be a bool, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be a bool, not " + PythonTypes.name(value));
   }
 
   /** A Python str. */
   public static String toStr(Object value, String where) throws CheckpointException {
     if (value instanceof String s) return s;
-    throw new CheckpointException(where + " must be a str, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be a str, not " + PythonTypes.name(value));
   }
 
   /** A list or tuple. */
   public static List<?> toList(Object value, String where) throws CheckpointException {
     if (value instanceof List<?> l) return l;
-    throw new CheckpointException(where + " must be a list, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be a list, not " + PythonTypes.name(value));
   }
 
   /** A dict. */
   public static Map<?, ?> toMap(Object value, String where) throws CheckpointException {
     if (value instanceof Map<?, ?> m) return m;
-    throw new CheckpointException(where + " must be a dict, not " + PythonTypes.name(value));
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        where + " must be a dict, not " + PythonTypes.name(value));
   }
 
   /** A list or tuple of numbers, as doubles. */
@@ -91,7 +100,7 @@ public final class PyValues {
   /** {@code value} from {@code map[key]}, failing when the key is absent. */
   public static Object require(Map<?, ?> map, String key, String where) throws CheckpointException {
     if (!map.containsKey(key)) {
-      throw new CheckpointException(where + " has no '" + key + "' entry");
+      throw new CheckpointException(Kind.INVALID_VALUE, where + " has no '" + key + "' entry");
     }
     return map.get(key);
   }

@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -48,7 +49,7 @@ public final class StorageRef {
   public static StorageRef of(String key, DType dtype, String location, long numel, String where)
       throws CheckpointException {
     if (numel < 0) {
-      throw new CheckpointException(
+      throw new CheckpointException(Kind.INVALID_TENSOR,
           "storage " + key + " in " + where + " declares a negative size (" + numel + ")");
     }
     long itemSize = dtype == null ? 1 : dtype.itemSize();
@@ -56,7 +57,8 @@ public final class StorageRef {
     try {
       nbytes = Math.multiplyExact(numel, itemSize);
     } catch (ArithmeticException e) {
-      throw new CheckpointException("storage " + key + " in " + where + " declares " + numel
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage " + key + " in " + where + " declares " + numel
           + " elements of " + dtype + ": the byte size overflows 64 bits");
     }
     return new StorageRef(key, dtype, location, nbytes, null, 0);
@@ -77,7 +79,8 @@ public final class StorageRef {
       }
       return new StorageRef(key, root.dtype, root.location, length, root, begin);
     } catch (ArithmeticException e) {
-      throw new CheckpointException("storage view " + key + " in " + where + " ([" + elementOffset
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "storage view " + key + " in " + where + " ([" + elementOffset
           + ", +" + numel + ") elements) lies outside its root storage " + root.key + " ("
           + root.nbytes / itemSize + " elements)");
     }

@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.Arrays;
 
 /**
@@ -45,20 +46,23 @@ public final class TensorRef {
   public static TensorRef create(StorageRef storage, DType dtype, long storageOffset, long[] shape,
       long[] stride, boolean requiresGrad, String where) throws CheckpointException {
     if (shape.length != stride.length) {
-      throw new CheckpointException("tensor in " + where + " has " + shape.length + " sizes but "
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "tensor in " + where + " has " + shape.length + " sizes but "
           + stride.length + " strides");
     }
     if (shape.length > MAX_DIMS) {
-      throw new CheckpointException("tensor in " + where + " has " + shape.length
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "tensor in " + where + " has " + shape.length
           + " dimensions, more than the " + MAX_DIMS + " LibTorch supports");
     }
     if (storageOffset < 0) {
-      throw new CheckpointException(
+      throw new CheckpointException(Kind.INVALID_TENSOR,
           "tensor in " + where + " has a negative storage offset (" + storageOffset + ")");
     }
     long itemSize = dtype.itemSize();
     if (storage.nbytes() % itemSize != 0 || storage.byteOffsetInRoot() % itemSize != 0) {
-      throw new CheckpointException("tensor of " + dtype + " in " + where + " lies over storage "
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "tensor of " + dtype + " in " + where + " lies over storage "
           + storage.key() + " of " + storage.nbytes() + " bytes, not a whole number of "
           + itemSize + "-byte elements");
     }
@@ -68,7 +72,8 @@ public final class TensorRef {
       long lastIndex = storageOffset;
       for (int d = 0; d < shape.length; d++) {
         if (shape[d] < 0 || stride[d] < 0) {
-          throw new CheckpointException("tensor in " + where + " has size " + shape[d]
+          throw new CheckpointException(Kind.INVALID_TENSOR,
+              "tensor in " + where + " has size " + shape[d]
               + " and stride " + stride[d] + " at dimension " + d + ": both must be >= 0");
         }
         numel = Math.multiplyExact(numel, shape[d]);
@@ -77,7 +82,8 @@ public final class TensorRef {
         }
       }
       if (numel > 0 && lastIndex >= capacity) {
-        throw new CheckpointException("tensor in " + where + " (sizes " + Arrays.toString(shape)
+        throw new CheckpointException(Kind.INVALID_TENSOR,
+            "tensor in " + where + " (sizes " + Arrays.toString(shape)
             + ", strides " + Arrays.toString(stride) + ", offset " + storageOffset
             + ") reaches element " + lastIndex + " of storage " + storage.key() + ", which holds "
             + capacity + " elements of " + dtype);
@@ -87,7 +93,8 @@ public final class TensorRef {
       return new TensorRef(storage, dtype, storageOffset, shape.clone(), stride.clone(), numel,
           requiresGrad);
     } catch (ArithmeticException e) {
-      throw new CheckpointException("tensor in " + where + " has sizes " + Arrays.toString(shape)
+      throw new CheckpointException(Kind.INVALID_TENSOR,
+          "tensor in " + where + " has sizes " + Arrays.toString(shape)
           + " and strides " + Arrays.toString(stride) + " whose extent overflows 64 bits");
     }
   }

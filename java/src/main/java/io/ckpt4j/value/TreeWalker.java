@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -80,7 +81,8 @@ public final class TreeWalker {
   private void countLeaf() throws CheckpointException {
     {
       if (++leaves > MAX_LEAVES) {
-        throw new CheckpointException("the checkpoint's object tree has more than " + MAX_LEAVES
+        throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+            "the checkpoint's object tree has more than " + MAX_LEAVES
             + " leaves (shared references repeated): refusing to walk it");
       }
     }
@@ -88,7 +90,8 @@ public final class TreeWalker {
 
   private void enter(Object container) throws CheckpointException {
     if (!onPath.add(container)) {
-      throw new CheckpointException("the checkpoint's object tree contains itself at "
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          "the checkpoint's object tree contains itself at "
           + path + ": cyclic structures cannot be listed");
     }
   }

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.value.PyValues;
 import io.ckpt4j.value.PythonTypes;
@@ -305,7 +306,7 @@ public abstract class AbstractOptimizer extends OwnedResource implements Optimiz
 
   /** A one-line error for a saved state that lacks {@code key}. */
   protected final CheckpointException missingState(int index, String key) {
-    return new CheckpointException("the optimizer state of parameter " + index + " has no '" + key
+    return new CheckpointException(Kind.INVALID_VALUE, "the optimizer state of parameter " + index + " has no '" + key
         + "': it was not saved by torch.optim." + name() + " with these hyper-parameters");
   }
 
@@ -314,7 +315,7 @@ public abstract class AbstractOptimizer extends OwnedResource implements Optimiz
       throws CheckpointException {
     if (!(state.get(key) instanceof Tensor)) {
       if (!state.containsKey(key)) throw missingState(index, key);
-      throw new CheckpointException("the optimizer state '" + key + "' of parameter " + index
+      throw new CheckpointException(Kind.INVALID_VALUE, "the optimizer state '" + key + "' of parameter " + index
           + " must be a tensor, not " + PythonTypes.name(state.get(key)));
     }
   }

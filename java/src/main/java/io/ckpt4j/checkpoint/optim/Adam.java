@@ -3,6 +3,7 @@ package io.ckpt4j.checkpoint.optim;
 import static io.ckpt4j.checkpoint.optim.OptimMath.s;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.PyValues;
 import java.util.List;
@@ -163,7 +164,8 @@ public class Adam extends AbstractOptimizer {
     List<Double> betas = PyValues.toDoubles(PyValues.require(options, BETAS, where),
         where + " 'betas'");
     if (betas.size() != 2) {
-      throw new CheckpointException(where + " 'betas' must hold 2 numbers, not " + betas.size());
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " 'betas' must hold 2 numbers, not " + betas.size());
     }
   }
 

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.optim;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,8 @@ final class StateDictFit {
       String name) throws CheckpointException {
     List<Map<String, Object>> saved = stateDict.paramGroups();
     if (saved.size() != groups.size()) {
-      throw new CheckpointException("the optimizer state_dict has " + saved.size()
+      throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+          "the optimizer state_dict has " + saved.size()
           + " param groups but this " + name + " has " + groups.size()
           + ": build the optimizer with the same param groups as the run that saved it");
     }
@@ -33,7 +35,8 @@ final class StateDictFit {
       List<Long> savedParams = stateDict.groupParams(g);
       int size = groups.get(g).params().size();
       if (savedParams.size() != size) {
-        throw new CheckpointException("param group " + g + " of the optimizer state_dict has "
+        throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+            "param group " + g + " of the optimizer state_dict has "
             + savedParams.size() + " parameters but this " + name + "'s group " + g + " has "
             + size + ": build it over the same parameters, in Python's model.parameters() order");
       }
@@ -41,7 +44,8 @@ final class StateDictFit {
     }
     for (Long key : stateDict.state().keySet()) {
       if (!idMap.containsKey(key)) {
-        throw new CheckpointException("the optimizer state_dict has state for parameter " + key
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            "the optimizer state_dict has state for parameter " + key
             + ", which no param group lists: the state_dict is inconsistent");
       }
     }
@@ -53,7 +57,8 @@ final class StateDictFit {
     long[] want = OptimMath.shape(param);
     long[] got = OptimMath.shape(t);
     if (!Arrays.equals(want, got)) {
-      throw new CheckpointException("the optimizer state '" + key + "' of parameter " + index
+      throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+          "the optimizer state '" + key + "' of parameter " + index
           + " has shape " + Arrays.toString(got) + " but the parameter has shape "
           + Arrays.toString(want) + ": the state_dict was saved for another model, or the"
           + " parameters are not in Python's model.parameters() order");

@@ -1,6 +1,7 @@
 package io.ckpt4j.checkpoint.sched;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.value.PyValues;
 import java.util.ArrayList;
@@ -61,7 +62,8 @@ abstract class LambdaScheduler extends LRScheduler {
     }
     List<?> saved = PyValues.toList(state.get(LR_LAMBDAS), where + " 'lr_lambdas'");
     if (saved.size() != groups) {
-      throw new CheckpointException(where + " has " + saved.size() + " lr_lambdas for " + groups
+      throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+          where + " has " + saved.size() + " lr_lambdas for " + groups
           + " param groups: build the scheduler over the same param groups");
     }
     lambdaStates = new ArrayList<>(saved);

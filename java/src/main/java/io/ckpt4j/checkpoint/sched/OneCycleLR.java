@@ -5,6 +5,7 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.value.PyTuple;
@@ -307,12 +308,13 @@ public final class OneCycleLR extends LRScheduler {
         }
         loaded.add(new LinkedHashMap<>(p));
       }
-      if (loaded.isEmpty()) throw new CheckpointException(where + " has no schedule phases");
+      if (loaded.isEmpty()) throw new CheckpointException(Kind.INVALID_VALUE,
+          where + " has no schedule phases");
       phases = loaded;
     }
     String type = getStr(state, ANNEAL, annealFuncType, where);
     if (!COS.equals(type) && !LINEAR.equals(type)) {
-      throw new CheckpointException(where + " '_anneal_func_type' is '" + type
+      throw new CheckpointException(Kind.INVALID_VALUE, where + " '_anneal_func_type' is '" + type
           + "', not 'cos' or 'linear'");
     }
     annealFuncType = type;

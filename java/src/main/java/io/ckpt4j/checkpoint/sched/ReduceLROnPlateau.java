@@ -7,6 +7,7 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getStr;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.value.PyValues;
@@ -265,7 +266,7 @@ public final class ReduceLROnPlateau extends LRScheduler {
       initIsBetter(getStr(s, "mode", mode, w), getDouble(s, "threshold", threshold, w),
           getStr(s, "threshold_mode", thresholdMode, w));
     } catch (IllegalArgumentException e) {
-      throw new CheckpointException(w + ": " + e.getMessage());
+      throw new CheckpointException(Kind.INVALID_VALUE, w + ": " + e.getMessage());
     }
   }
 }

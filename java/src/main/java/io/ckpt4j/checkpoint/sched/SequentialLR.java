@@ -4,6 +4,7 @@ import static io.ckpt4j.checkpoint.sched.StateEntries.getDoubles;
 import static io.ckpt4j.checkpoint.sched.StateEntries.getLong;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.checkpoint.optim.Optimizer;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.value.PyValues;
@@ -133,7 +134,8 @@ public final class SequentialLR extends LRScheduler {
     if (state.containsKey(SCHEDULERS)) {
       List<?> inner = PyValues.toList(state.get(SCHEDULERS), where + " '_schedulers'");
       if (inner.size() != schedulers.size()) {
-        throw new CheckpointException(where + " has " + inner.size() + " schedulers but this"
+        throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
+            where + " has " + inner.size() + " schedulers but this"
             + " SequentialLR has " + schedulers.size() + ": build it with the same schedulers");
       }
       for (int i = 0; i < inner.size(); i++) {
@@ -144,7 +146,8 @@ public final class SequentialLR extends LRScheduler {
     if (state.containsKey(MILESTONES)) {
       List<Long> loaded = PyValues.toLongs(state.get(MILESTONES), where + " '_milestones'");
       if (loaded.size() != schedulers.size() - 1) {
-        throw new CheckpointException(where + " has " + loaded.size() + " milestones for "
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            where + " has " + loaded.size() + " milestones for "
             + schedulers.size() + " schedulers");
       }
       milestones = loaded;

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -104,7 +105,8 @@ public final class SafetensorsHeader {
     } catch (CheckpointException e) {
       throw e;
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException("cannot read safetensors file " + file + ": " + e, e);
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot read it: " + e, e)
+          .at(location(file));
     }
   }
 
@@ -114,38 +116,51 @@ public final class SafetensorsHeader {
    * @param file the file's name, for messages
    */
   public static SafetensorsHeader read(FileChannel channel, Path file) throws CheckpointException {
-    String where = "safetensors file " + file;
+    try {
+      return readHeader(channel, file);
+    } catch (CheckpointException e) {
+      throw e.at(location(file));
+    }
+  }
+
+  /** Where errors about a safetensors file say they happened: "safetensors file PATH". */
+  private static String location(Path file) {
+    return "safetensors file " + file;
+  }
+
+  private static SafetensorsHeader readHeader(FileChannel channel, Path file)
+      throws CheckpointException {
     long fileSize;
     try {
       fileSize = channel.size();
     } catch (IOException e) {
-      throw new CheckpointException("cannot read " + where + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot read it: " + e, e);
     }
     if (fileSize < LENGTH_PREFIX_BYTES) {
-      throw new CheckpointException(
-          where + " is " + fileSize + " bytes, too short for its 8-byte header length");
+      throw new CheckpointException(Kind.TRUNCATED,
+          fileSize + " bytes is too short for its 8-byte header length");
     }
-    ByteBuffer prefix = readAt(channel, 0, LENGTH_PREFIX_BYTES, where);
+    ByteBuffer prefix = readAt(channel, 0, LENGTH_PREFIX_BYTES);
     // Header: u64 little-endian length of the JSON that follows.
     long n = prefix.order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     if (n < 0 || n > MAX_HEADER_BYTES) {
-      throw new CheckpointException(
-          where + ": header length " + Long.toUnsignedString(n) + " is more than the "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "header length " + Long.toUnsignedString(n) + " is more than the "
               + MAX_HEADER_BYTES + "-byte limit of the safetensors format: not a safetensors"
               + " file, or a corrupt one");
     }
     if (n > fileSize - LENGTH_PREFIX_BYTES) {
-      throw new CheckpointException(
-          where + ": header length " + n + " runs past the end of the " + fileSize
+      throw new CheckpointException(Kind.TRUNCATED,
+          "header length " + n + " runs past the end of the " + fileSize
               + "-byte file: truncated or not a safetensors file");
     }
-    ByteBuffer json = readAt(channel, LENGTH_PREFIX_BYTES, (int) n, where);
-    JsonNode root = parse(json, where);
+    ByteBuffer json = readAt(channel, LENGTH_PREFIX_BYTES, (int) n);
+    JsonNode root = parse(json);
     long dataStart = LENGTH_PREFIX_BYTES + n;
-    return build(file, where, root, n, dataStart, fileSize - dataStart);
+    return build(file, root, n, dataStart, fileSize - dataStart);
   }
 
-  private static JsonNode parse(ByteBuffer json, String where) throws CheckpointException {
+  private static JsonNode parse(ByteBuffer json) throws CheckpointException {
     String text;
     try {
       text =
@@ -156,31 +171,31 @@ public final class SafetensorsHeader {
               .decode(json)
               .toString();
     } catch (CharacterCodingException e) {
-      throw new CheckpointException(where + ": header is not valid UTF-8", e);
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, "header is not valid UTF-8", e);
     }
     try {
       JsonNode root = JSON.readTree(text);
       if (root == null || !root.isObject()) {
-        throw new CheckpointException(
-            where + ": header is not a JSON object: not a safetensors file, or a corrupt one");
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            "header is not a JSON object: not a safetensors file, or a corrupt one");
       }
       return root;
     } catch (JsonProcessingException e) {
-      throw new CheckpointException(
-          where + ": header is not valid JSON (" + e.getOriginalMessage() + ")", e);
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "header is not valid JSON (" + e.getOriginalMessage() + ")", e);
     }
   }
 
   private static SafetensorsHeader build(
-      Path file, String where, JsonNode root, long headerLength, long dataStart, long dataLength)
+      Path file, JsonNode root, long headerLength, long dataStart, long dataLength)
       throws CheckpointException {
     Map<String, String> metadata = new LinkedHashMap<>();
     List<Parsed> parsed = new ArrayList<>(root.size());
     for (Map.Entry<String, JsonNode> field : root.properties()) {
       if (field.getKey().equals(METADATA_KEY)) {
-        readMetadata(field.getValue(), metadata, where);
+        readMetadata(field.getValue(), metadata);
       } else {
-        parsed.add(readTensor(field.getKey(), field.getValue(), where));
+        parsed.add(readTensor(field.getKey(), field.getValue()));
       }
     }
     // Like the crate: the data order is the order of the offsets, whatever the JSON order.
@@ -189,14 +204,14 @@ public final class SafetensorsHeader {
     Map<String, SafetensorsEntry> byName = new HashMap<>(parsed.size() * 2);
     long expectedBegin = 0;
     for (Parsed p : parsed) {
-      String tensor = where + ": tensor '" + p.name + "'";
+      String tensor = "tensor '" + p.name + "'";
       if (p.begin != expectedBegin) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
             tensor + " starts at data offset " + p.begin + " but the previous tensor ends at "
                 + expectedBegin + ": tensors must follow each other with no gap or overlap");
       }
       if (p.end < p.begin) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
             tensor + " has data_offsets [" + p.begin + ", " + p.end + "] that end before they begin");
       }
       long bytes;
@@ -207,12 +222,12 @@ public final class SafetensorsHeader {
         }
         bytes = p.dtype.byteLength(numel);
       } catch (ArithmeticException e) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.INVALID_TENSOR,
             tensor + ": shape " + Arrays.toString(p.shape) + " of " + p.dtype
                 + " overflows or is not a whole number of bytes (" + e.getMessage() + ")", e);
       }
       if (bytes != p.end - p.begin) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.INVALID_TENSOR,
             tensor + ": shape " + Arrays.toString(p.shape) + " of " + p.dtype + " needs "
                 + bytes + " bytes but data_offsets [" + p.begin + ", " + p.end + "] hold "
                 + (p.end - p.begin));
@@ -225,7 +240,8 @@ public final class SafetensorsHeader {
     }
     if (expectedBegin != dataLength) {
       throw new CheckpointException(
-          where + ": tensors cover " + expectedBegin + " data bytes but the file has "
+          expectedBegin > dataLength ? Kind.TRUNCATED : Kind.MALFORMED_CONTAINER,
+          "tensors cover " + expectedBegin + " data bytes but the file has "
               + dataLength + " after the header: "
               + (expectedBegin > dataLength ? "truncated file" : "unaccounted trailing bytes"));
     }
@@ -251,19 +267,19 @@ public final class SafetensorsHeader {
     }
   }
 
-  private static Parsed readTensor(String name, JsonNode info, String where)
-      throws CheckpointException {
-    String tensor = where + ": tensor '" + name + "'";
+  private static Parsed readTensor(String name, JsonNode info) throws CheckpointException {
+    String tensor = "tensor '" + name + "'";
     if (!info.isObject()) {
-      throw new CheckpointException(tensor + " is described by " + kind(info) + ", not an object");
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          tensor + " is described by " + kind(info) + ", not an object");
     }
     JsonNode dtypeNode = info.get(DTYPE);
     if (dtypeNode == null || !dtypeNode.isTextual()) {
-      throw new CheckpointException(tensor + " has no \"dtype\" string");
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, tensor + " has no \"dtype\" string");
     }
     Optional<SafetensorsDtype> dtype = SafetensorsDtype.of(dtypeNode.textValue());
     if (dtype.isEmpty()) {
-      throw new CheckpointException(
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
           tensor + " has unknown dtype '" + abbreviate(dtypeNode.textValue())
               + "'; known: " + Arrays.toString(SafetensorsDtype.values()));
     }
@@ -276,17 +292,18 @@ public final class SafetensorsHeader {
   private static long[] readIntegers(JsonNode node, String field, int length, String tensor)
       throws CheckpointException {
     if (node == null || !node.isArray()) {
-      throw new CheckpointException(tensor + " has no \"" + field + "\" array");
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          tensor + " has no \"" + field + "\" array");
     }
     if (length >= 0 && node.size() != length) {
-      throw new CheckpointException(
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
           tensor + ": \"" + field + "\" has " + node.size() + " items, expected " + length);
     }
     long[] values = new long[node.size()];
     for (int i = 0; i < values.length; i++) {
       JsonNode item = node.get(i);
       if (!item.isIntegralNumber() || !item.canConvertToLong() || item.longValue() < 0) {
-        throw new CheckpointException(
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
             tensor + ": \"" + field + "\" item " + i + " is " + abbreviate(item.toString())
                 + ", not a non-negative integer below 2^63");
       }
@@ -295,19 +312,19 @@ public final class SafetensorsHeader {
     return values;
   }
 
-  private static void readMetadata(JsonNode node, Map<String, String> out, String where)
+  private static void readMetadata(JsonNode node, Map<String, String> out)
       throws CheckpointException {
     if (node.isNull()) {
       return;
     }
     if (!node.isObject()) {
-      throw new CheckpointException(
-          where + ": \"" + METADATA_KEY + "\" is " + kind(node) + ", not an object of strings");
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "\"" + METADATA_KEY + "\" is " + kind(node) + ", not an object of strings");
     }
     for (Map.Entry<String, JsonNode> field : node.properties()) {
       if (!field.getValue().isTextual()) {
-        throw new CheckpointException(
-            where + ": metadata value for '" + abbreviate(field.getKey()) + "' is "
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            "metadata value for '" + abbreviate(field.getKey()) + "' is "
                 + kind(field.getValue()) + ", not a string");
       }
       out.put(field.getKey(), field.getValue().textValue());
@@ -322,7 +339,7 @@ public final class SafetensorsHeader {
     return text.length() <= MAX_QUOTED ? text : text.substring(0, MAX_QUOTED) + "...";
   }
 
-  private static ByteBuffer readAt(FileChannel channel, long position, int length, String where)
+  private static ByteBuffer readAt(FileChannel channel, long position, int length)
       throws CheckpointException {
     ByteBuffer buffer = ByteBuffer.allocate(length);
     long at = position;
@@ -330,14 +347,14 @@ public final class SafetensorsHeader {
       while (buffer.hasRemaining()) {
         int read = channel.read(buffer, at);
         if (read < 0) {
-          throw new CheckpointException(where + ": unexpected end of file at byte " + at);
+          throw new CheckpointException(Kind.TRUNCATED, "unexpected end of file at byte " + at);
         }
         at += read;
       }
     } catch (CheckpointException e) {
       throw e;
     } catch (IOException e) {
-      throw new CheckpointException("cannot read " + where + " at byte " + at + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot read it at byte " + at + ": " + e, e);
     }
     return buffer.flip();
   }

@@ -1,6 +1,7 @@
 package io.ckpt4j.container.safetensors;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -161,10 +162,10 @@ public final class SafetensorsWriter {
   public void write(Path file) throws CheckpointException {
     byte[] header = header();
     if (header.length > SafetensorsHeader.MAX_HEADER_BYTES) {
-      throw new CheckpointException(
-          "writing safetensors file " + file + ": the header would be " + header.length
-              + " bytes, more than the format's " + SafetensorsHeader.MAX_HEADER_BYTES
-              + "-byte limit: split the tensors over several files");
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "the header would be " + header.length + " bytes, more than the format's "
+              + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit: split the tensors over several"
+              + " files").at(location(file));
     }
     try (FileChannel channel =
         FileChannel.open(
@@ -178,19 +179,24 @@ public final class SafetensorsWriter {
       writeFully(channel, prefix);
       writeFully(channel, ByteBuffer.wrap(header));
       for (Pending t : ordered()) {
-        CountingChannel out = new CountingChannel(channel, t);
+        CountingChannel out = new CountingChannel(channel, t, file);
         t.body().writeTo(out);
         if (out.count != t.byteLength()) {
-          throw new CheckpointException(
-              "writing safetensors file " + file + ": tensor " + t.name() + " needs "
-                  + t.byteLength() + " bytes but its body wrote " + out.count);
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              "tensor " + t.name() + " needs " + t.byteLength() + " bytes but its body wrote "
+                  + out.count).at(location(file));
         }
       }
     } catch (CheckpointException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw new CheckpointException("writing safetensors file " + file + " failed: " + e, e);
+      throw new CheckpointException(Kind.IO, "failed: " + e, e).at(location(file));
     }
+  }
+
+  /** Where errors about a file being written say they happened. */
+  private static String location(Path file) {
+    return "writing safetensors file " + file;
   }
 
   private static void writeFully(WritableByteChannel channel, ByteBuffer buffer)
@@ -204,19 +210,22 @@ public final class SafetensorsWriter {
   private static final class CountingChannel implements WritableByteChannel {
     private final WritableByteChannel target;
     private final Pending tensor;
+    private final Path file;
     private long count;
 
-    CountingChannel(WritableByteChannel target, Pending tensor) {
+    CountingChannel(WritableByteChannel target, Pending tensor, Path file) {
       this.target = target;
       this.tensor = tensor;
+      this.file = file;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
       int n = src.remaining();
       if (n > tensor.byteLength() - count) {
-        throw new IOException(
-            "tensor " + tensor.name() + " wrote more than its " + tensor.byteLength() + " bytes");
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            "tensor " + tensor.name() + " wrote more than its " + tensor.byteLength() + " bytes")
+            .at(location(file));
       }
       writeFully(target, src);
       count += n;

@@ -3,6 +3,7 @@ package io.ckpt4j.container.zip;
 import static io.ckpt4j.container.zip.ZipFormat.*;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
@@ -10,7 +11,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,19 +50,19 @@ final class CentralDirectory {
       long localHeaderOffset) {}
 
   /** Parses {@code directory}, the whole central directory read from {@code end}'s range. */
-  static List<Record> parse(ByteBuffer directory, EndRecord end, Path file)
+  static List<Record> parse(ByteBuffer directory, EndRecord end)
       throws CheckpointException {
     long base = end.centralDirectoryOffset();
     int count = Math.toIntExact(end.entryCount()); // <= size / 46, so it fits an int
     List<Record> records = new ArrayList<>(count);
     int at = 0;
     for (int index = 0; index < count; index++) {
-      records.add(parseRecord(directory, at, index, base, file));
+      records.add(parseRecord(directory, at, index, base));
       at = Math.addExact(at, recordLength(directory, at));
     }
     if (at != directory.limit()) {
-      throw new CheckpointException(
-          "zip file " + file + ": central directory has " + (directory.limit() - at)
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "central directory has " + (directory.limit() - at)
               + " unaccounted bytes after its " + count + " records at byte " + (base + at)
               + ": corrupt archive or hidden entries");
     }
@@ -76,18 +76,18 @@ final class CentralDirectory {
         + u16(directory, at + CENTRAL_COMMENT_LENGTH);
   }
 
-  private static Record parseRecord(ByteBuffer d, int at, int index, long base, Path file)
+  private static Record parseRecord(ByteBuffer d, int at, int index, long base)
       throws CheckpointException {
     long position = base + at;
     String where = "central directory record " + index + " at byte " + position;
     if (d.limit() - at < CENTRAL_HEADER_SIZE) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " is cut off by the end of the central directory"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " is cut off by the end of the central directory"
               + " (the end record's entry count is too large): corrupt archive");
     }
     if (d.getInt(at) != CENTRAL_HEADER_SIGNATURE) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " does not start with the central header"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " does not start with the central header"
               + " signature PK\\1\\2: corrupt archive");
     }
     int flags = u16(d, at + CENTRAL_FLAGS);
@@ -103,26 +103,26 @@ final class CentralDirectory {
 
     int variable = nameLength + extraLength + commentLength; // three u16: no overflow
     if (variable > d.limit() - at - CENTRAL_HEADER_SIZE) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " has name, extra and comment lengths ("
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has name, extra and comment lengths ("
               + nameLength + ", " + extraLength + ", " + commentLength
               + ") that run past the end of the central directory: corrupt archive");
     }
     if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_LOCAL_HEADERS)) != 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " is encrypted (flags 0x"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          where + " is encrypted (flags 0x"
               + Integer.toHexString(flags) + "): encrypted zip entries are not supported");
     }
     byte[] nameBytes = new byte[nameLength];
     d.get(at + CENTRAL_HEADER_SIZE, nameBytes);
-    String name = decodeName(nameBytes, flags, file, where);
+    String name = decodeName(nameBytes, flags, where);
 
     int extraStart = at + CENTRAL_HEADER_SIZE + nameLength;
     Zip64Fields z = new Zip64Fields(size, compressedSize, localHeaderOffset, diskStart);
-    applyZip64Extra(d, extraStart, extraLength, z, file, where + " (" + name + ")");
+    applyZip64Extra(d, extraStart, extraLength, z, where + " (" + name + ")");
     if (z.diskStart != 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " (" + name + ") starts on disk " + z.diskStart
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          where + " (" + name + ") starts on disk " + z.diskStart
               + ": multi-disk (split) archives are not supported");
     }
     return new Record(
@@ -158,7 +158,7 @@ final class CentralDirectory {
    * if the header's own field holds the sentinel.
    */
   private static void applyZip64Extra(
-      ByteBuffer d, int start, int length, Zip64Fields z, Path file, String where)
+      ByteBuffer d, int start, int length, Zip64Fields z, String where)
       throws CheckpointException {
     boolean needed = z.any();
     boolean seen = false;
@@ -170,76 +170,76 @@ final class CentralDirectory {
       int dataLength = u16(d, at + 2);
       int dataStart = at + EXTRA_HEADER_SIZE;
       if (dataLength > end - dataStart) {
-        throw new CheckpointException(
-            "zip file " + file + ": " + where + " has an extra field 0x" + Integer.toHexString(id)
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            where + " has an extra field 0x" + Integer.toHexString(id)
                 + " of " + dataLength + " bytes that runs past its extra data: corrupt archive");
       }
       if (id == ZIP64_EXTRA_ID) {
         if (seen) {
-          throw new CheckpointException(
-              "zip file " + file + ": " + where + " has two zip64 extra fields: corrupt archive");
+          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+              where + " has two zip64 extra fields: corrupt archive");
         }
         seen = true;
         if (needed) {
-          readZip64(d, dataStart, dataLength, z, file, where);
+          readZip64(d, dataStart, dataLength, z, where);
         }
       }
       at = dataStart + dataLength;
     }
     if (needed && !seen) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " has a size or offset of 0xFFFFFFFF but no zip64"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has a size or offset of 0xFFFFFFFF but no zip64"
               + " extra field: corrupt archive");
     }
   }
 
   private static void readZip64(
-      ByteBuffer d, int start, int length, Zip64Fields z, Path file, String where)
+      ByteBuffer d, int start, int length, Zip64Fields z, String where)
       throws CheckpointException {
     int at = start;
     int end = start + length;
     if (z.size == U32_SENTINEL) {
-      z.size = zip64Value(d, at, end, "uncompressed size", file, where);
+      z.size = zip64Value(d, at, end, "uncompressed size", where);
       at += Long.BYTES;
     }
     if (z.compressedSize == U32_SENTINEL) {
-      z.compressedSize = zip64Value(d, at, end, "compressed size", file, where);
+      z.compressedSize = zip64Value(d, at, end, "compressed size", where);
       at += Long.BYTES;
     }
     if (z.localHeaderOffset == U32_SENTINEL) {
-      z.localHeaderOffset = zip64Value(d, at, end, "local header offset", file, where);
+      z.localHeaderOffset = zip64Value(d, at, end, "local header offset", where);
       at += Long.BYTES;
     }
     if (z.diskStart == U16_SENTINEL) {
       if (end - at < Integer.BYTES) {
-        throw zip64TooShort("disk number", file, where);
+        throw zip64TooShort("disk number", where);
       }
       z.diskStart = u32(d, at);
     }
   }
 
   private static long zip64Value(
-      ByteBuffer d, int at, int end, String field, Path file, String where)
+      ByteBuffer d, int at, int end, String field, String where)
       throws CheckpointException {
     if (end - at < Long.BYTES) {
-      throw zip64TooShort(field, file, where);
+      throw zip64TooShort(field, where);
     }
     long value = u64(d, at);
     if (value < 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " has a zip64 " + field + " of "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has a zip64 " + field + " of "
               + Long.toUnsignedString(value) + ", above 2^63: corrupt archive");
     }
     return value;
   }
 
-  private static CheckpointException zip64TooShort(String field, Path file, String where) {
-    return new CheckpointException(
-        "zip file " + file + ": " + where + " has a zip64 extra field too short to hold its "
+  private static CheckpointException zip64TooShort(String field, String where) {
+    return new CheckpointException(Kind.MALFORMED_CONTAINER,
+        where + " has a zip64 extra field too short to hold its "
             + field + ": corrupt archive");
   }
 
-  private static String decodeName(byte[] bytes, int flags, Path file, String where)
+  private static String decodeName(byte[] bytes, int flags, String where)
       throws CheckpointException {
     boolean ascii = true;
     for (byte b : bytes) {
@@ -261,8 +261,8 @@ final class CentralDirectory {
               .decode(ByteBuffer.wrap(bytes));
       return chars.toString();
     } catch (CharacterCodingException e) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " has a name that is not valid " + charset.name()
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has a name that is not valid " + charset.name()
               + ": corrupt archive", e);
     }
   }

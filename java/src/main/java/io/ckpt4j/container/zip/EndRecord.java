@@ -3,10 +3,10 @@ package io.ckpt4j.container.zip;
 import static io.ckpt4j.container.zip.ZipFormat.*;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 
 /**
  * Where the central directory is and how many entries it holds, from the end of central directory
@@ -29,17 +29,22 @@ record EndRecord(
     byte[] comment,
     boolean zip64) {
 
-  /** Reads and checks the end records of {@code file}, whose size is {@code fileSize}. */
-  static EndRecord read(FileChannel channel, Path file, long fileSize) throws CheckpointException {
+  /**
+   * Reads and checks the end records of a file of {@code fileSize} bytes. A file without them is
+   * no zip at all unless it {@code startsAsZip} (with a local header): then it was cut off, or
+   * its end was damaged.
+   */
+  static EndRecord read(FileChannel channel, long fileSize, boolean startsAsZip)
+      throws CheckpointException {
     if (fileSize < EOCD_SIZE) {
-      throw new CheckpointException(
-          "zip file " + file + ": not a zip archive: " + fileSize
+      throw new CheckpointException(startsAsZip ? Kind.TRUNCATED : Kind.NOT_A_CHECKPOINT,
+          "not a zip archive: " + fileSize
               + " bytes is too short for an end of central directory record");
     }
     int tailLength = (int) Math.min(fileSize, (long) EOCD_SIZE + MAX_COMMENT_LENGTH);
     long tailStart = fileSize - tailLength;
-    ByteBuffer tail = ChannelReads.read(channel, file, tailStart, tailLength, "the end of the file");
-    int eocd = findEndRecord(tail, file);
+    ByteBuffer tail = ChannelReads.read(channel, tailStart, tailLength, "the end of the file");
+    int eocd = findEndRecord(tail, startsAsZip);
     long eocdPosition = tailStart + eocd;
 
     // EOCD: number of this disk, disk where the central directory starts, entries on this disk,
@@ -56,43 +61,43 @@ record EndRecord(
 
     long locatorPosition = eocdPosition - ZIP64_LOCATOR_SIZE;
     boolean hasLocator =
-        locatorPosition >= 0 && readU32(channel, file, locatorPosition) == ZIP64_LOCATOR_SIGNATURE;
+        locatorPosition >= 0 && readU32(channel, locatorPosition) == ZIP64_LOCATOR_SIGNATURE;
     if (!hasLocator) {
       if (disk != 0 || cdDisk != 0 || diskEntries != totalEntries) {
-        throw multiDisk(file, eocdPosition);
+        throw multiDisk(eocdPosition);
       }
-      return checked(file, fileSize, totalEntries, cdOffset, cdSize, eocdPosition, comment, false);
+      return checked(fileSize, totalEntries, cdOffset, cdSize, eocdPosition, comment, false);
     }
 
     ByteBuffer locator =
-        ChannelReads.read(channel, file, locatorPosition, ZIP64_LOCATOR_SIZE, "the zip64 locator");
+        ChannelReads.read(channel, locatorPosition, ZIP64_LOCATOR_SIZE, "the zip64 locator");
     // Zip64 locator: disk with the zip64 end record, its offset, total number of disks.
     long zip64Disk = u32(locator, ZIP64_LOCATOR_EOCD_DISK);
     long zip64Offset = u64(locator, ZIP64_LOCATOR_EOCD_OFFSET);
     long totalDisks = u32(locator, ZIP64_LOCATOR_TOTAL_DISKS);
     if (zip64Disk != 0 || totalDisks > 1) {
-      throw multiDisk(file, locatorPosition);
+      throw multiDisk(locatorPosition);
     }
     long expectedZip64Offset = locatorPosition - ZIP64_EOCD_SIZE;
     if (expectedZip64Offset < 0 || zip64Offset != expectedZip64Offset) {
-      throw new CheckpointException(
-          "zip file " + file + ": the zip64 locator at byte " + locatorPosition
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "the zip64 locator at byte " + locatorPosition
               + " points to a zip64 end record at byte " + Long.toUnsignedString(zip64Offset)
               + ", but it must sit right before the locator at byte " + expectedZip64Offset
               + ": corrupt or tampered zip64 records");
     }
     ByteBuffer record =
-        ChannelReads.read(channel, file, zip64Offset, ZIP64_EOCD_SIZE, "the zip64 end record");
+        ChannelReads.read(channel, zip64Offset, ZIP64_EOCD_SIZE, "the zip64 end record");
     if (record.getInt(0) != ZIP64_EOCD_SIGNATURE) {
-      throw new CheckpointException(
-          "zip file " + file + ": no zip64 end of central directory record at byte " + zip64Offset
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "no zip64 end of central directory record at byte " + zip64Offset
               + " where the zip64 locator points: corrupt zip64 records");
     }
     // Zip64 EOCD: size of the record after its first 12 bytes; 44 means no extensible data.
     long recordSize = u64(record, ZIP64_EOCD_RECORD_SIZE);
     if (recordSize != ZIP64_EOCD_SIZE - ZIP64_EOCD_LEADING_BYTES) {
-      throw new CheckpointException(
-          "zip file " + file + ": zip64 end record at byte " + zip64Offset + " declares size "
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          "zip64 end record at byte " + zip64Offset + " declares size "
               + Long.toUnsignedString(recordSize) + ", expected "
               + (ZIP64_EOCD_SIZE - ZIP64_EOCD_LEADING_BYTES)
               + ": extensible zip64 data is not supported");
@@ -104,17 +109,17 @@ record EndRecord(
     long cdSize64 = u64(record, ZIP64_EOCD_CD_SIZE);
     long cdOffset64 = u64(record, ZIP64_EOCD_CD_OFFSET);
     if (disk64 != 0 || cdDisk64 != 0 || diskEntries64 != totalEntries64) {
-      throw multiDisk(file, zip64Offset);
+      throw multiDisk(zip64Offset);
     }
     if (totalEntries64 < 0 || cdSize64 < 0 || cdOffset64 < 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": zip64 end record at byte " + zip64Offset
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "zip64 end record at byte " + zip64Offset
               + " holds a count, size or offset above 2^63: corrupt zip64 records");
     }
-    agree(file, "entry count", totalEntries, U16_SENTINEL, totalEntries64, eocdPosition);
-    agree(file, "central directory size", cdSize, U32_SENTINEL, cdSize64, eocdPosition);
-    agree(file, "central directory offset", cdOffset, U32_SENTINEL, cdOffset64, eocdPosition);
-    return checked(file, fileSize, totalEntries64, cdOffset64, cdSize64, zip64Offset, comment, true);
+    agree("entry count", totalEntries, U16_SENTINEL, totalEntries64, eocdPosition);
+    agree("central directory size", cdSize, U32_SENTINEL, cdSize64, eocdPosition);
+    agree("central directory offset", cdOffset, U32_SENTINEL, cdOffset64, eocdPosition);
+    return checked(fileSize, totalEntries64, cdOffset64, cdSize64, zip64Offset, comment, true);
   }
 
   /**
@@ -122,26 +127,32 @@ record EndRecord(
    * comment length makes the record end exactly at the end of the file. A second such candidate
    * (a fake record hidden in the comment) makes the archive ambiguous and is refused.
    */
-  private static int findEndRecord(ByteBuffer tail, Path file) throws CheckpointException {
+  private static int findEndRecord(ByteBuffer tail, boolean startsAsZip)
+      throws CheckpointException {
     int found = -1;
+    boolean endsEarly = false;
     for (int at = tail.limit() - EOCD_SIZE; at >= 0; at--) {
       if (tail.getInt(at) != EOCD_SIGNATURE) {
         continue;
       }
       int commentLength = u16(tail, at + EOCD_COMMENT_LENGTH);
       if (at + EOCD_SIZE + commentLength != tail.limit()) {
+        endsEarly |= at + EOCD_SIZE + commentLength < tail.limit();
         continue;
       }
       if (found >= 0) {
-        throw new CheckpointException(
-            "zip file " + file + ": two end of central directory records fit the end of the file"
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            "two end of central directory records fit the end of the file"
                 + " (the later one inside the comment of the earlier): ambiguous, refusing it");
       }
       found = at;
     }
     if (found < 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": not a zip archive, or a truncated one: no end of central"
+      // A record that ends before the end of the file has bytes after it: not a cut-off file.
+      Kind kind = !startsAsZip ? Kind.NOT_A_CHECKPOINT
+          : endsEarly ? Kind.MALFORMED_CONTAINER : Kind.TRUNCATED;
+      throw new CheckpointException(kind,
+          "not a zip archive, or a truncated one: no end of central"
               + " directory record found in the last " + tail.limit() + " bytes");
     }
     return found;
@@ -149,7 +160,6 @@ record EndRecord(
 
   /** Checks the central directory's position against the file; returns the record. */
   private static EndRecord checked(
-      Path file,
       long fileSize,
       long entryCount,
       long cdOffset,
@@ -159,21 +169,21 @@ record EndRecord(
       boolean zip64)
       throws CheckpointException {
     if (cdOffset > cdEnd || cdSize > cdEnd - cdOffset) {
-      throw new CheckpointException(
-          "zip file " + file + ": central directory (offset " + cdOffset + ", size " + cdSize
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "central directory (offset " + cdOffset + ", size " + cdSize
               + ") runs past the end records at byte " + cdEnd + " of a " + fileSize
               + "-byte file: truncated or corrupt archive");
     }
     if (cdOffset + cdSize != cdEnd) {
-      throw new CheckpointException(
-          "zip file " + file + ": central directory (offset " + cdOffset + ", size " + cdSize
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "central directory (offset " + cdOffset + ", size " + cdSize
               + ") ends at byte " + (cdOffset + cdSize) + ", not where the end records begin ("
               + cdEnd + "): prepended data or a hidden second directory is not supported");
     }
     // Each central record takes at least CENTRAL_HEADER_SIZE bytes.
     if (entryCount > cdSize / CENTRAL_HEADER_SIZE) {
-      throw new CheckpointException(
-          "zip file " + file + ": end record claims " + entryCount + " entries, but a "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "end record claims " + entryCount + " entries, but a "
               + cdSize + "-byte central directory holds at most " + cdSize / CENTRAL_HEADER_SIZE
               + ": corrupt archive");
     }
@@ -181,24 +191,24 @@ record EndRecord(
   }
 
   private static void agree(
-      Path file, String field, long value32, long sentinel, long value64, long position)
+      String field, long value32, long sentinel, long value64, long position)
       throws CheckpointException {
     if (value32 != sentinel && value32 != value64) {
-      throw new CheckpointException(
-          "zip file " + file + ": end record at byte " + position + " gives " + field + " "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "end record at byte " + position + " gives " + field + " "
               + value32 + " but the zip64 end record gives " + value64
               + ": conflicting records (a scanner-evasion trick), refusing the archive");
     }
   }
 
-  private static int readU32(FileChannel channel, Path file, long position)
+  private static int readU32(FileChannel channel, long position)
       throws CheckpointException {
-    return ChannelReads.read(channel, file, position, Integer.BYTES, "a record signature").getInt(0);
+    return ChannelReads.read(channel, position, Integer.BYTES, "a record signature").getInt(0);
   }
 
-  private static CheckpointException multiDisk(Path file, long position) {
-    return new CheckpointException(
-        "zip file " + file + ": end records at byte " + position
+  private static CheckpointException multiDisk(long position) {
+    return new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+        "end records at byte " + position
             + " describe a multi-disk (split) archive, which is not supported: join the parts"
             + " into one zip file");
   }

@@ -1,9 +1,9 @@
 package io.ckpt4j.container.zip;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -37,57 +37,57 @@ final class EntryData {
   }
 
   /** Returns the whole uncompressed entry; the caller has checked {@code entry.size()} fits. */
-  static ByteBuffer readAll(FileChannel channel, Path file, ZipEntry entry)
+  static ByteBuffer readAll(FileChannel channel, ZipEntry entry)
       throws CheckpointException {
     GrowingBuffer out = new GrowingBuffer(entry);
-    stream(channel, file, entry, out::append);
+    stream(channel, entry, out::append);
     return out.finish();
   }
 
   /** Streams the entry through its checks without keeping the bytes. */
-  static void verify(FileChannel channel, Path file, ZipEntry entry) throws CheckpointException {
-    stream(channel, file, entry, chunk -> {});
+  static void verify(FileChannel channel, ZipEntry entry) throws CheckpointException {
+    stream(channel, entry, chunk -> {});
   }
 
-  private static void stream(FileChannel channel, Path file, ZipEntry entry, Sink sink)
+  private static void stream(FileChannel channel, ZipEntry entry, Sink sink)
       throws CheckpointException {
     CRC32 crc = new CRC32();
     long produced;
     switch (entry.method()) {
       case ZipFormat.METHOD_STORED:
-        produced = copyStored(channel, file, entry, crc, sink);
+        produced = copyStored(channel, entry, crc, sink);
         break;
       case ZipFormat.METHOD_DEFLATED:
-        produced = inflate(channel, file, entry, crc, sink);
+        produced = inflate(channel, entry, crc, sink);
         break;
       default:
-        throw new CheckpointException(
-            "zip file " + file + ": entry " + entry.name() + " uses compression method "
+        throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+            "entry " + entry.name() + " uses compression method "
                 + entry.method() + "; only stored (0) and deflated (8) entries are supported:"
-                + " re-save the checkpoint with torch.save");
+                + " rewrite the zip with stored entries, as torch.save writes them");
     }
     if (produced != entry.size()) {
-      throw new CheckpointException(
-          "zip file " + file + ": entry " + entry.name() + " holds " + produced
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "entry " + entry.name() + " holds " + produced
               + " bytes but declares " + entry.size() + ": corrupt archive");
     }
     if (crc.getValue() != entry.crc32()) {
-      throw new CheckpointException(
-          "zip file " + file + ": entry " + entry.name() + " fails its CRC-32 check (computed "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "entry " + entry.name() + " fails its CRC-32 check (computed "
               + String.format("0x%08x", crc.getValue()) + ", declared "
               + String.format("0x%08x", entry.crc32()) + "): corrupt or tampered archive");
     }
   }
 
   private static long copyStored(
-      FileChannel channel, Path file, ZipEntry entry, CRC32 crc, Sink sink)
+      FileChannel channel, ZipEntry entry, CRC32 crc, Sink sink)
       throws CheckpointException {
     ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, entry.size())));
     long done = 0;
     while (done < entry.size()) {
       buffer.clear().limit((int) Math.min(buffer.capacity(), entry.size() - done));
       ChannelReads.readFully(
-          channel, file, entry.dataOffset() + done, buffer, "the data of " + entry.name());
+          channel, entry.dataOffset() + done, buffer, "the data of " + entry.name());
       buffer.flip();
       crc.update(buffer.duplicate());
       sink.accept(buffer);
@@ -96,14 +96,14 @@ final class EntryData {
     return done;
   }
 
-  private static long inflate(FileChannel channel, Path file, ZipEntry entry, CRC32 crc, Sink sink)
+  private static long inflate(FileChannel channel, ZipEntry entry, CRC32 crc, Sink sink)
       throws CheckpointException {
     long ratioLimit =
         Math.addExact(
             Math.multiplyExact(entry.compressedSize(), MAX_DEFLATE_RATIO), DEFLATE_RATIO_SLACK);
     if (entry.size() > ratioLimit) {
-      throw new CheckpointException(
-          "zip file " + file + ": deflated entry " + entry.name() + " declares " + entry.size()
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "deflated entry " + entry.name() + " declares " + entry.size()
               + " bytes from " + entry.compressedSize() + " compressed bytes, more than deflate"
               + " can produce: corrupt or malicious archive");
     }
@@ -116,20 +116,20 @@ final class EntryData {
       while (!inflater.finished()) {
         if (inflater.needsInput()) {
           if (consumed == entry.compressedSize()) {
-            throw new CheckpointException(
-                "zip file " + file + ": deflated entry " + entry.name() + " ends after "
+            throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+                "deflated entry " + entry.name() + " ends after "
                     + produced + " of its " + entry.size() + " bytes: truncated or corrupt data");
           }
           input.clear().limit((int) Math.min(input.capacity(), entry.compressedSize() - consumed));
           ChannelReads.readFully(
-              channel, file, entry.dataOffset() + consumed, input, "the data of " + entry.name());
+              channel, entry.dataOffset() + consumed, input, "the data of " + entry.name());
           input.flip();
           consumed += input.limit();
           inflater.setInput(input);
         }
         if (inflater.needsDictionary()) {
-          throw new CheckpointException(
-              "zip file " + file + ": deflated entry " + entry.name()
+          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+              "deflated entry " + entry.name()
                   + " needs a preset dictionary, which zip does not allow: corrupt data");
         }
         // Never ask for more than the declared size: a bomb stops here.
@@ -138,8 +138,8 @@ final class EntryData {
         int n = inflater.inflate(output);
         produced += n;
         if (produced > entry.size()) {
-          throw new CheckpointException(
-              "zip file " + file + ": deflated entry " + entry.name()
+          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+              "deflated entry " + entry.name()
                   + " inflates to more than its declared " + entry.size()
                   + " bytes: corrupt or malicious archive (deflate bomb)");
         }
@@ -149,8 +149,8 @@ final class EntryData {
       }
       return produced;
     } catch (DataFormatException e) {
-      throw new CheckpointException(
-          "zip file " + file + ": deflated entry " + entry.name() + " is not valid deflate data ("
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "deflated entry " + entry.name() + " is not valid deflate data ("
               + e.getMessage() + "): corrupt archive", e);
     } finally {
       inflater.end();

@@ -3,10 +3,10 @@ package io.ckpt4j.container.zip;
 import static io.ckpt4j.container.zip.ZipFormat.*;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -23,33 +23,33 @@ final class LocalHeader {
 
   /** Builds the entries of an archive from its central records; reads only local headers. */
   static List<ZipEntry> resolve(
-      FileChannel channel, Path file, List<CentralDirectory.Record> records, long cdOffset)
+      FileChannel channel, List<CentralDirectory.Record> records, long cdOffset)
       throws CheckpointException {
     List<ZipEntry> entries = new ArrayList<>(records.size());
     for (CentralDirectory.Record r : records) {
-      entries.add(resolve(channel, file, r, cdOffset));
+      entries.add(resolve(channel, r, cdOffset));
     }
-    checkNoOverlap(entries, file);
+    checkNoOverlap(entries);
     return entries;
   }
 
   private static ZipEntry resolve(
-      FileChannel channel, Path file, CentralDirectory.Record r, long cdOffset)
+      FileChannel channel, CentralDirectory.Record r, long cdOffset)
       throws CheckpointException {
     String where = "entry " + r.name() + " (local header at byte " + r.localHeaderOffset() + ")";
     long headerEnd = Math.addExact(r.localHeaderOffset(), LOCAL_HEADER_SIZE + r.nameBytes().length);
     if (headerEnd > cdOffset) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " does not fit before the central directory at byte "
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " does not fit before the central directory at byte "
               + cdOffset + ": corrupt archive");
     }
     ByteBuffer h =
         ChannelReads.read(
-            channel, file, r.localHeaderOffset(), LOCAL_HEADER_SIZE + r.nameBytes().length,
+            channel, r.localHeaderOffset(), LOCAL_HEADER_SIZE + r.nameBytes().length,
             "the local header of " + r.name());
     if (h.getInt(0) != LOCAL_HEADER_SIGNATURE) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " does not start with the local header signature"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " does not start with the local header signature"
               + " PK\\3\\4: corrupt archive");
     }
     int flags = u16(h, LOCAL_FLAGS);
@@ -63,41 +63,41 @@ final class LocalHeader {
     byte[] localName = new byte[Math.min(nameLength, r.nameBytes().length)];
     h.get(LOCAL_HEADER_SIZE, localName);
     if (nameLength != r.nameBytes().length || !Arrays.equals(localName, r.nameBytes())) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " names a different file than its central record"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " names a different file than its central record"
               + " (a scanner-evasion trick): refusing the archive");
     }
     if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) != 0) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " is encrypted: encrypted zip entries are not"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          where + " is encrypted: encrypted zip entries are not"
               + " supported");
     }
     if (method != r.method()) {
-      throw mismatch(file, where, "compression method", method, r.method());
+      throw mismatch(where, "compression method", method, r.method());
     }
     if ((flags & FLAG_DATA_DESCRIPTOR) == 0) {
       // Without a data descriptor the local header carries the real values; zip64 puts the
       // sizes in its extra field and leaves the sentinel here.
       if (crc32 != r.crc32()) {
-        throw mismatch(file, where, "CRC-32", crc32, r.crc32());
+        throw mismatch(where, "CRC-32", crc32, r.crc32());
       }
       if (compressedSize != U32_SENTINEL && compressedSize != r.compressedSize()) {
-        throw mismatch(file, where, "compressed size", compressedSize, r.compressedSize());
+        throw mismatch(where, "compressed size", compressedSize, r.compressedSize());
       }
       if (size != U32_SENTINEL && size != r.size()) {
-        throw mismatch(file, where, "size", size, r.size());
+        throw mismatch(where, "size", size, r.size());
       }
     }
     long dataOffset = headerEnd + extraLength;
     if (dataOffset > cdOffset || r.compressedSize() > cdOffset - dataOffset) {
-      throw new CheckpointException(
-          "zip file " + file + ": " + where + " has " + r.compressedSize() + " bytes of data at"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has " + r.compressedSize() + " bytes of data at"
               + " byte " + dataOffset + ", running into the central directory at byte " + cdOffset
               + ": truncated or corrupt archive");
     }
     if (r.method() == METHOD_STORED && r.compressedSize() != r.size()) {
-      throw new CheckpointException(
-          "zip file " + file + ": stored " + where + " has compressed size " + r.compressedSize()
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          "stored " + where + " has compressed size " + r.compressedSize()
               + " but size " + r.size() + ": corrupt archive");
     }
     return new ZipEntry(
@@ -106,15 +106,15 @@ final class LocalHeader {
   }
 
   /** No entry's header or data may share bytes with another's (overlapping-entry zip bombs). */
-  private static void checkNoOverlap(List<ZipEntry> entries, Path file) throws CheckpointException {
+  private static void checkNoOverlap(List<ZipEntry> entries) throws CheckpointException {
     List<ZipEntry> byOffset = new ArrayList<>(entries);
     byOffset.sort(Comparator.comparingLong(ZipEntry::localHeaderOffset));
     for (int i = 1; i < byOffset.size(); i++) {
       ZipEntry previous = byOffset.get(i - 1);
       ZipEntry next = byOffset.get(i);
       if (next.localHeaderOffset() < previous.dataEnd()) {
-        throw new CheckpointException(
-            "zip file " + file + ": entries " + previous.name() + " (bytes "
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            "entries " + previous.name() + " (bytes "
                 + previous.localHeaderOffset() + " to " + previous.dataEnd() + ") and "
                 + next.name() + " (from byte " + next.localHeaderOffset()
                 + ") overlap: corrupt or malicious archive");
@@ -123,9 +123,9 @@ final class LocalHeader {
   }
 
   private static CheckpointException mismatch(
-      Path file, String where, String field, long local, long central) {
-    return new CheckpointException(
-        "zip file " + file + ": " + where + " gives " + field + " " + local
+      String where, String field, long local, long central) {
+    return new CheckpointException(Kind.MALFORMED_CONTAINER,
+        where + " gives " + field + " " + local
             + " but its central record gives " + central + ": corrupt or tampered archive");
   }
 

@@ -1,6 +1,7 @@
 package io.ckpt4j.container.zip;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -94,8 +95,8 @@ public final class TorchZip {
     if (kind == ZipKind.TORCH_SAVE || kind == ZipKind.TORCHSCRIPT) {
       for (ZipEntry e : entries) {
         if (!e.name().startsWith(prefix)) {
-          throw new CheckpointException(
-              "zip file " + archive.path() + ": entry " + e.name() + " lies outside the"
+          throw error(archive, Kind.MALFORMED_CONTAINER,
+              "entry " + e.name() + " lies outside the"
                   + " archive's top-level folder " + prefix + ", where PyTorch keeps every"
                   + " record: not a valid PyTorch archive");
         }
@@ -125,23 +126,22 @@ public final class TorchZip {
    * @throws CheckpointException naming what the archive is instead, and what to do about it
    */
   public TorchZip requireTorchSave() throws CheckpointException {
-    String file = "zip file " + archive.path();
     switch (kind) {
       case TORCH_SAVE:
         return this;
       case TORCHSCRIPT:
-        throw new CheckpointException(
-            file + " is a TorchScript archive (torch.jit.save, or LibTorch's torch::save of a"
+        throw error(archive, Kind.WRONG_LOADER,
+            "a TorchScript archive (torch.jit.save, or LibTorch's torch::save of a"
                 + " module), not a torch.save checkpoint: load it with torch.jit.load or"
                 + " torch::jit::load");
       case OLD_MODEL_JSON:
-        throw new CheckpointException(
-            file + " is in the old model.json TorchScript/LibTorch archive format (torch ≤ 1.2,"
+        throw error(archive, Kind.UNSUPPORTED_FORMAT,
+            "the old model.json TorchScript/LibTorch archive format (torch ≤ 1.2,"
                 + " 2019), which is not supported by LibTorch 2.13: load it with torch 1.x and"
                 + " save it again");
       default:
-        throw new CheckpointException(file + " has no data.pkl" + misplacedPickle()
-            + ": not a torch.save checkpoint");
+        throw error(archive, Kind.NOT_A_CHECKPOINT,
+            "no data.pkl" + misplacedPickle() + ": not a torch.save checkpoint");
     }
   }
 
@@ -197,8 +197,8 @@ public final class TorchZip {
   public ZipEntry requireRecord(String name) throws CheckpointException {
     Optional<ZipEntry> entry = record(name);
     if (entry.isEmpty()) {
-      throw new CheckpointException(
-          "zip file " + archive.path() + " has no record " + root + "/" + name
+      throw error(archive, Kind.MALFORMED_CONTAINER,
+          "no record " + root + "/" + name
               + ": truncated or corrupt checkpoint");
     }
     return entry.get();
@@ -208,8 +208,8 @@ public final class TorchZip {
   public ZipEntry storage(String key) throws CheckpointException {
     Optional<ZipEntry> entry = record(STORAGE_PREFIX + key);
     if (entry.isEmpty()) {
-      throw new CheckpointException(
-          "zip file " + archive.path() + ": data.pkl refers to storage '" + key
+      throw error(archive, Kind.MALFORMED_CONTAINER,
+          "data.pkl refers to storage '" + key
               + "' but the archive has no entry " + root + "/" + STORAGE_PREFIX + key
               + ": truncated or corrupt checkpoint");
     }
@@ -229,8 +229,8 @@ public final class TorchZip {
           .toString()
           .stripTrailing();
     } catch (CharacterCodingException e) {
-      throw new CheckpointException(
-          "zip file " + archive.path() + ": record " + entry.name() + " is not UTF-8 text", e);
+      throw error(archive, Kind.MALFORMED_CONTAINER,
+          "record " + entry.name() + " is not UTF-8 text", e);
     }
   }
 
@@ -245,9 +245,9 @@ public final class TorchZip {
       }
       return version;
     } catch (NumberFormatException e) {
-      throw new CheckpointException(
-          "zip file " + archive.path() + ": record " + root + "/" + name + " holds '"
-              + abbreviate(text) + "', not a version number: corrupt checkpoint", e);
+      throw error(archive, Kind.MALFORMED_CONTAINER,
+          "record " + root + "/" + name + " holds '" + abbreviate(text)
+              + "', not a version number: corrupt checkpoint", e);
     }
   }
 
@@ -266,14 +266,24 @@ public final class TorchZip {
       return ByteOrder.LITTLE_ENDIAN;
     }
     if (text.equals(BYTEORDER_BIG)) {
-      throw new CheckpointException(
-          "zip file " + archive.path() + " was saved on a big-endian machine (byteorder 'big'):"
+      throw error(archive, Kind.UNSUPPORTED_FORMAT,
+          "saved on a big-endian machine (byteorder 'big'):"
               + " big-endian checkpoints are not supported yet; torch.load it and torch.save it"
               + " again on a little-endian machine");
     }
-    throw new CheckpointException(
-        "zip file " + archive.path() + ": record " + root + "/" + BYTEORDER + " holds '"
+    throw error(archive, Kind.MALFORMED_CONTAINER,
+        "record " + root + "/" + BYTEORDER + " holds '"
             + abbreviate(text) + "', expected 'little' or 'big': corrupt checkpoint");
+  }
+
+  /** An error about the archive, located at it like {@link ZipArchive}'s own. */
+  private static CheckpointException error(ZipArchive archive, Kind kind, String detail) {
+    return error(archive, kind, detail, null);
+  }
+
+  private static CheckpointException error(
+      ZipArchive archive, Kind kind, String detail, Throwable cause) {
+    return new CheckpointException(kind, detail, cause).at(archive.location());
   }
 
   private static String abbreviate(String text) {

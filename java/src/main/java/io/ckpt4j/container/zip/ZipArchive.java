@@ -1,6 +1,7 @@
 package io.ckpt4j.container.zip;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -71,43 +72,62 @@ public final class ZipArchive implements AutoCloseable {
     try {
       channel = FileChannel.open(file, StandardOpenOption.READ);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException("cannot open zip file " + file + ": " + e, e);
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot open it: " + e, e)
+          .at(location(file));
     }
     try {
       return read(channel, file);
-    } catch (CheckpointException | RuntimeException | Error e) {
-      try {
-        channel.close();
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
+    } catch (CheckpointException e) {
+      closeAfter(channel, e);
+      throw e.at(location(file));
+    } catch (RuntimeException | Error e) {
+      closeAfter(channel, e);
       throw e;
+    }
+  }
+
+  /** Where errors about an archive say they happened: "zip file PATH". */
+  private static String location(Path file) {
+    return "zip file " + file;
+  }
+
+  /** Where errors about this archive say they happened: "zip file PATH". */
+  public String location() {
+    return location(path);
+  }
+
+  private static void closeAfter(FileChannel channel, Throwable failure) {
+    try {
+      channel.close();
+    } catch (IOException suppressed) {
+      failure.addSuppressed(suppressed);
     }
   }
 
   private static ZipArchive read(FileChannel channel, Path file) throws CheckpointException {
     try {
       long fileSize = channel.size();
-      refuseSplitArchive(channel, file, fileSize);
-      EndRecord end = EndRecord.read(channel, file, fileSize);
+      int signature = firstSignature(channel, fileSize);
+      EndRecord end =
+          EndRecord.read(channel, fileSize, signature == ZipFormat.LOCAL_HEADER_SIGNATURE);
       if (end.centralDirectorySize() > CentralDirectory.MAX_CENTRAL_DIRECTORY_BYTES) {
-        throw new CheckpointException(
-            "zip file " + file + ": central directory of " + ByteSizes.format(end.centralDirectorySize())
+        throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+            "central directory of " + ByteSizes.format(end.centralDirectorySize())
                 + " is larger than the " + ByteSizes.format(CentralDirectory.MAX_CENTRAL_DIRECTORY_BYTES)
                 + " limit: corrupt archive, or far more entries than a checkpoint holds");
       }
       ByteBuffer directory =
           ChannelReads.read(
-              channel, file, end.centralDirectoryOffset(), (int) end.centralDirectorySize(),
+              channel, end.centralDirectoryOffset(), (int) end.centralDirectorySize(),
               "the central directory");
-      List<CentralDirectory.Record> records = CentralDirectory.parse(directory, end, file);
+      List<CentralDirectory.Record> records = CentralDirectory.parse(directory, end);
       Map<String, ZipEntry> byName = new HashMap<>(records.size() * 2);
       List<ZipEntry> entries =
-          LocalHeader.resolve(channel, file, records, end.centralDirectoryOffset());
+          LocalHeader.resolve(channel, records, end.centralDirectoryOffset());
       for (ZipEntry e : entries) {
         if (byName.putIfAbsent(e.name(), e) != null) {
-          throw new CheckpointException(
-              "zip file " + file + ": two entries are named " + e.name()
+          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+              "two entries are named " + e.name()
                   + " (a scanner-evasion trick: tools disagree on which one counts): refusing the"
                   + " archive");
         }
@@ -119,26 +139,30 @@ public final class ZipArchive implements AutoCloseable {
       if (e instanceof CheckpointException) {
         throw (CheckpointException) e;
       }
-      throw new CheckpointException("cannot read zip file " + file + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot read it: " + e, e);
     } catch (ArithmeticException | IndexOutOfBoundsException | BufferUnderflowException e) {
       // Backstop: every field is checked before use, so this means a check is missing.
-      throw new CheckpointException("zip file " + file + ": corrupt archive (" + e + ")", e);
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, "corrupt archive (" + e + ")", e);
     }
   }
 
-  /** Split and spanned archives start with a marker instead of a local header. */
-  private static void refuseSplitArchive(FileChannel channel, Path file, long fileSize)
+  /**
+   * The signature the file starts with (0 for a file shorter than one): a zip starts with a local
+   * header; split and spanned archives, refused here, start with a marker instead.
+   */
+  private static int firstSignature(FileChannel channel, long fileSize)
       throws CheckpointException {
     if (fileSize < Integer.BYTES) {
-      return;
+      return 0;
     }
-    int marker = ChannelReads.read(channel, file, 0, Integer.BYTES, "the file signature").getInt(0);
+    int marker = ChannelReads.read(channel, 0, Integer.BYTES, "the file signature").getInt(0);
     if (marker == ZipFormat.SPLIT_MARKER_SIGNATURE
         || marker == ZipFormat.SPANNED_MARKER_SIGNATURE) {
-      throw new CheckpointException(
-          "zip file " + file + ": starts with a split/spanned archive marker: split zip"
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          "starts with a split/spanned archive marker: split zip"
               + " archives are not supported, join the parts into one zip file");
     }
+    return marker;
   }
 
   /** The file this archive was opened from. */
@@ -199,11 +223,16 @@ public final class ZipArchive implements AutoCloseable {
     requireOwn(entry);
     long limit = Math.min(maxBytes, MAX_IN_MEMORY_ENTRY);
     if (entry.size() > limit) {
-      throw new CheckpointException(
-          "zip file " + path + ": entry " + entry.name() + " is " + ByteSizes.format(entry.size())
-              + ", more than the " + ByteSizes.format(limit) + " limit for " + purpose);
+      throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+          "entry " + entry.name() + " is " + ByteSizes.format(entry.size())
+              + ", more than the " + ByteSizes.format(limit) + " limit for " + purpose)
+          .at(location(path));
     }
-    return EntryData.readAll(channel, path, entry);
+    try {
+      return EntryData.readAll(channel, entry);
+    } catch (CheckpointException e) {
+      throw e.at(location(path));
+    }
   }
 
   /**
@@ -212,7 +241,11 @@ public final class ZipArchive implements AutoCloseable {
    */
   public void verifyCrc(ZipEntry entry) throws CheckpointException {
     requireOwn(entry);
-    EntryData.verify(channel, path, entry);
+    try {
+      EntryData.verify(channel, entry);
+    } catch (CheckpointException e) {
+      throw e.at(location(path));
+    }
   }
 
   private void requireOwn(ZipEntry entry) {
@@ -229,7 +262,7 @@ public final class ZipArchive implements AutoCloseable {
     try {
       channel.close();
     } catch (IOException e) {
-      throw new CheckpointException("cannot close zip file " + path + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot close it: " + e, e).at(location(path));
     }
   }
 

@@ -3,6 +3,7 @@ package io.ckpt4j.container.zip;
 import static io.ckpt4j.container.zip.ZipFormat.*;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -95,7 +96,8 @@ public final class ZipWriter implements AutoCloseable {
               StandardOpenOption.WRITE);
       return new ZipWriter(channel, file, alignment, forceZip64);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      throw new CheckpointException("cannot create zip file " + file + ": " + e, e);
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot create it: " + e, e)
+          .at(location(file));
     }
   }
 
@@ -142,9 +144,8 @@ public final class ZipWriter implements AutoCloseable {
       body.writeTo(out);
       out.close();
       if (out.count != size) {
-        throw new CheckpointException(
-            "writing zip file " + path + ": entry " + name + " declared " + size
-                + " bytes but its body wrote " + out.count);
+        throw error(Kind.INVALID_VALUE,
+            "entry " + name + " declared " + size + " bytes but its body wrote " + out.count, null);
       }
       long crc = out.crc.getValue();
       ByteBuffer crcField = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -159,9 +160,7 @@ public final class ZipWriter implements AutoCloseable {
       throw e;
     } catch (IOException | RuntimeException e) {
       failed = true;
-      throw new CheckpointException(
-          "writing zip file " + path + ": entry " + name + " failed at byte " + position + ": "
-              + e, e);
+      throw error(Kind.IO, "entry " + name + " failed at byte " + position + ": " + e, e);
     }
   }
 
@@ -195,9 +194,7 @@ public final class ZipWriter implements AutoCloseable {
       finished = true;
     } catch (IOException | RuntimeException e) {
       failed = true;
-      throw new CheckpointException(
-          "writing zip file " + path + ": central directory failed at byte " + position + ": "
-              + e, e);
+      throw error(Kind.IO, "central directory failed at byte " + position + ": " + e, e);
     }
   }
 
@@ -216,9 +213,19 @@ public final class ZipWriter implements AutoCloseable {
       try {
         channel.close();
       } catch (IOException e) {
-        throw new CheckpointException("cannot close zip file " + path + ": " + e, e);
+        throw new CheckpointException(Kind.IO, "cannot close it: " + e, e).at(location(path));
       }
     }
+  }
+
+  /** Where errors about a new archive say they happened: "zip file PATH". */
+  private static String location(Path file) {
+    return "zip file " + file;
+  }
+
+  /** An error of this writer, at "writing zip file PATH". */
+  private CheckpointException error(Kind kind, String detail, Throwable cause) {
+    return new CheckpointException(kind, detail, cause).at("writing " + location(path));
   }
 
   private void requireWritable() {
@@ -260,12 +267,14 @@ public final class ZipWriter implements AutoCloseable {
     @Override
     public int write(ByteBuffer src) throws IOException {
       if (!open) {
-        throw new IOException("the body of zip entry " + name + " wrote after returning");
+        throw error(Kind.INVALID_VALUE,
+            "the body of zip entry " + name + " wrote after returning", null);
       }
       int n = src.remaining();
       if (n > size - count) {
-        throw new IOException(
-            "the body of zip entry " + name + " wrote more than its declared " + size + " bytes");
+        throw error(Kind.INVALID_VALUE,
+            "the body of zip entry " + name + " wrote more than its declared " + size + " bytes",
+            null);
       }
       crc.update(src.duplicate());
       writeFully(src);

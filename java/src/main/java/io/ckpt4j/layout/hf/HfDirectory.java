@@ -1,6 +1,7 @@
 package io.ckpt4j.layout.hf;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -47,11 +48,11 @@ public final class HfDirectory {
         if (index && Files.isRegularFile(entry)) indexes.add(entry);
       }
     } catch (IOException e) {
-      throw new CheckpointException("cannot list directory " + dir + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot list directory " + dir + ": " + e, e);
     }
     if (indexes.size() == 1) return indexes.get(0);
     if (indexes.isEmpty()) {
-      throw new CheckpointException(dir + " is a directory without a checkpoint ckpt4j knows: no "
+      throw new CheckpointException(Kind.NOT_A_CHECKPOINT, dir + " is a directory without a checkpoint ckpt4j knows: no "
           + ShardFormat.SAFETENSORS.weightsName() + ", " + ShardFormat.SAFETENSORS.indexName()
           + ", " + ShardFormat.TORCH.weightsName() + " or " + ShardFormat.TORCH.indexName()
           + " (save_pretrained's names); name the checkpoint file itself");
@@ -59,7 +60,7 @@ public final class HfDirectory {
     List<String> names = new ArrayList<>();
     for (Path p : indexes) names.add(p.getFileName().toString());
     names.sort(PythonJson::compareCodePoints);
-    throw new CheckpointException(dir + " holds several shard indexes " + names + ": name the"
+    throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, dir + " holds several shard indexes " + names + ": name the"
         + " one to read");
   }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.fs.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,28 +74,28 @@ public final class ShardIndex {
     try {
       long size = Files.size(file);
       if (size > MAX_INDEX_BYTES) {
-        throw new CheckpointException("shard index " + file + " is " + size + " bytes, more than"
+        throw new CheckpointException(Kind.LIMIT_EXCEEDED, "shard index " + file + " is " + size + " bytes, more than"
             + " the " + MAX_INDEX_BYTES + " an index of any model needs: not a shard index");
       }
       bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      throw new CheckpointException("no such file: " + file, e);
+      throw new CheckpointException(Kind.NOT_FOUND, "no such file: " + file, e);
     } catch (IOException e) {
       if (e instanceof CheckpointException c) throw c;
-      throw new CheckpointException("cannot read shard index " + file + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot read shard index " + file + ": " + e, e);
     }
     String where = "shard index " + file;
     JsonNode root = parse(bytes, where);
     JsonNode map = root.get(WEIGHT_MAP);
     if (map == null || !map.isObject()) {
-      throw new CheckpointException(where + " has no \"" + WEIGHT_MAP + "\" object"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " has no \"" + WEIGHT_MAP + "\" object"
           + (map == null ? "" : " (it is " + kind(map) + ")")
           + ": not a Hugging Face shard index ({\"metadata\": ..., \"weight_map\": {key: file}})");
     }
     Map<String, String> weightMap = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       if (!e.getValue().isTextual()) {
-        throw new CheckpointException(where + ": weight_map maps '" + abbreviate(e.getKey())
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + ": weight_map maps '" + abbreviate(e.getKey())
             + "' to " + kind(e.getValue()) + ", not to a shard file name");
       }
       weightMap.put(e.getKey(), checkShardName(e.getValue().textValue(), where));
@@ -108,14 +109,14 @@ public final class ShardIndex {
       // Jackson decodes the UTF-8 itself and refuses malformed bytes.
       JsonNode root = JSON.readTree(bytes);
       if (root == null || !root.isObject()) {
-        throw new CheckpointException(where + " is not a JSON object: not a shard index");
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not a JSON object: not a shard index");
       }
       return root;
     } catch (JsonProcessingException e) {
-      throw new CheckpointException(where + " is not valid JSON ("
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not valid JSON ("
           + CheckpointException.firstLine(e) + ")", e);
     } catch (IOException e) {
-      throw new CheckpointException("cannot read " + where + ": " + e, e);
+      throw new CheckpointException(Kind.IO, "cannot read " + where + ": " + e, e);
     }
   }
 
@@ -134,7 +135,7 @@ public final class ShardIndex {
       }
     }
     if (bad) {
-      throw new CheckpointException(where + " names shard file '" + abbreviate(name) + "', which"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " names shard file '" + abbreviate(name) + "', which"
           + " is not a file name inside the index's directory: refused");
     }
     return name;
@@ -195,7 +196,7 @@ public final class ShardIndex {
       try {
         Files.write(temp, text);
       } catch (IOException e) {
-        throw new CheckpointException("cannot write shard index " + file + ": " + e, e);
+        throw new CheckpointException(Kind.IO, "cannot write shard index " + file + ": " + e, e);
       }
     });
   }

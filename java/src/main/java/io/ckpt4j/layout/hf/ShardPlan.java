@@ -1,6 +1,7 @@
 package io.ckpt4j.layout.hf;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -56,7 +57,7 @@ public final class ShardPlan {
   public static ShardPlan split(List<Item> items, long maxShardBytes, ShardFormat format)
       throws CheckpointException {
     if (items.isEmpty()) {
-      throw new CheckpointException("nothing to save: the state_dict is empty (save_pretrained"
+      throw new CheckpointException(Kind.INVALID_VALUE, "nothing to save: the state_dict is empty (save_pretrained"
           + " would write no weights file at all)");
     }
     Map<Object, List<String>> keysOfStorage = new LinkedHashMap<>();
