@@ -73,7 +73,8 @@ final class ShardedDemo {
       for (Map.Entry<String, Tensor> e : sd.asMap().entrySet()) {
         String python = expected.get("sha256").path(e.getKey()).asText();
         if (!python.equals(TensorBytes.sha256(e.getValue()))) {
-          throw new CheckpointException(Kind.INVALID_VALUE, "demo: " + e.getKey() + " differs from Python's");
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              "demo: " + e.getKey() + " differs from Python's");
         }
         same++;
       }

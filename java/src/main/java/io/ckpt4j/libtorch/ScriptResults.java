@@ -46,7 +46,8 @@ final class ScriptResults {
 
   private static Object toJava(IValue v, String where, int depth) throws CheckpointException {
     if (depth > MAX_DEPTH) {
-      throw new CheckpointException(Kind.UNSUPPORTED_VALUE, where + " nests deeper than " + MAX_DEPTH
+      throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+          where + " nests deeper than " + MAX_DEPTH
           + " levels (a cyclic TorchScript object?): ckpt4j does not convert it");
     }
     if (v.isNone()) return null;
@@ -93,7 +94,8 @@ final class ScriptResults {
       return new ScriptObject(type.str().getString(StandardCharsets.UTF_8), attributes);
     }
     if (v.isDevice()) return v.toDevice().str().getString(StandardCharsets.UTF_8);
-    throw new CheckpointException(Kind.UNSUPPORTED_VALUE, where + " is a TorchScript " + v.tagKind().getString()
+    throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+        where + " is a TorchScript " + v.tagKind().getString()
         + ", which ckpt4j does not hand to Java (it converts tensors, numbers, bools, strings,"
         + " None, tuples, lists, dicts and objects of them)");
   }

@@ -44,19 +44,22 @@ final class ShardedReader {
       Path file = index.resolve(shard);
       Loaded part = CheckpointLoader.readFile(file, options);
       if (!(part.root() instanceof Map<?, ?> entries)) {
-        throw new CheckpointException(Kind.INVALID_VALUE, "shard " + file + " of " + indexFile + " holds a "
+        throw new CheckpointException(Kind.INVALID_VALUE,
+            "shard " + file + " of " + indexFile + " holds a "
             + PythonTypes.name(part.root()) + ", not a state_dict");
       }
       List<String> unnamed = new ArrayList<>();
       for (Map.Entry<?, ?> e : entries.entrySet()) {
         if (!(e.getKey() instanceof String key)) {
-          throw new CheckpointException(Kind.INVALID_VALUE, "shard " + file + " of " + indexFile + " has the key "
+          throw new CheckpointException(Kind.INVALID_VALUE,
+              "shard " + file + " of " + indexFile + " has the key "
               + e.getKey() + " (" + PythonTypes.name(e.getKey()) + "), not a"
               + " str: not a state_dict");
         }
         String earlier = shardOf.putIfAbsent(key, shard);
         if (earlier != null) {
-          throw new CheckpointException(Kind.MALFORMED_CONTAINER, "key '" + key + "' is in two shards of " + indexFile
+          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+              "key '" + key + "' is in two shards of " + indexFile
               + ": " + earlier + " and " + shard + " (the index names "
               + index.weightMap().getOrDefault(key, "neither") + "); remove it from one of them");
         }
@@ -73,7 +76,8 @@ final class ShardedReader {
     for (Map.Entry<String, String> e : index.weightMap().entrySet()) {
       String found = shardOf.get(e.getKey());
       if (!e.getValue().equals(found)) {
-        throw new CheckpointException(Kind.MALFORMED_CONTAINER, "index " + indexFile + " puts key '" + e.getKey()
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            "index " + indexFile + " puts key '" + e.getKey()
             + "' in shard " + e.getValue() + ", which does not hold it"
             + (found == null ? "" : " (it is in " + found + ")")
             + ": the index and its shards do not match; save the checkpoint again");
@@ -89,7 +93,8 @@ final class ShardedReader {
     for (Map.Entry<String, String> e : index.weightMap().entrySet()) {
       if (e.getValue().equals(shard)) keys.add(e.getKey());
     }
-    throw new CheckpointException(Kind.NOT_FOUND, "shard " + shard + " of " + index.file() + " is missing"
+    throw new CheckpointException(Kind.NOT_FOUND,
+        "shard " + shard + " of " + index.file() + " is missing"
         + (Files.exists(file) ? " (not a regular file)" : "") + ": the index puts "
         + keys.size() + " key" + (keys.size() == 1 ? "" : "s") + " there (" + shown(keys)
         + "); download or copy every shard beside the index");

@@ -127,7 +127,8 @@ public final class ShardedSaver {
       t = p.data();
     } else if (value instanceof TensorRef ref) {
       if (source == null) {
-        throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save the tensor at '" + key + "': it is a tensor of"
+        throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+            "cannot save the tensor at '" + key + "': it is a tensor of"
             + " a loaded checkpoint, and no source checkpoint was given to read it from");
       }
       t = source.tensor(ref);
@@ -156,7 +157,8 @@ public final class ShardedSaver {
       Tensor t = tensors.get(key);
       DType dtype = TensorLeaf.requireSaveable(t, "'" + key + "'");
       SafetensorsDtype code = SafetensorsDtype.of(dtype.safetensorsCode()).orElseThrow(() ->
-          new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save '" + key + "' in a safetensors shard: its dtype "
+          new CheckpointException(Kind.UNSUPPORTED_VALUE,
+              "cannot save '" + key + "' in a safetensors shard: its dtype "
               + dtype + " has no safetensors type; save torch shards (ShardFormat.TORCH)"));
       writer.add(key, code, shape(t), out -> {
         try {
@@ -223,7 +225,8 @@ public final class ShardedSaver {
     try {
       if (Files.isRegularFile(file)) Files.delete(file);
     } catch (IOException e) {
-      throw new CheckpointException(Kind.IO, "cannot save to " + file.getParent() + ": cannot remove the"
+      throw new CheckpointException(Kind.IO,
+          "cannot save to " + file.getParent() + ": cannot remove the"
           + " earlier " + file.getFileName() + " (" + e + ")", e);
     }
   }
@@ -240,7 +243,8 @@ public final class ShardedSaver {
         }
       }
     } catch (IOException e) {
-      throw new CheckpointException(Kind.IO, "cannot list " + dir + " to remove earlier shards: " + e, e);
+      throw new CheckpointException(Kind.IO,
+          "cannot list " + dir + " to remove earlier shards: " + e, e);
     }
     for (Path p : stale) delete(p);
   }

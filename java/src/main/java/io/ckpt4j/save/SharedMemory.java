@@ -38,7 +38,8 @@ final class SharedMemory {
       Span reach = spans.get(0);
       for (Span s : spans.subList(1, spans.size())) {
         if (s.begin() < reach.end()) {
-          throw new CheckpointException(Kind.UNSUPPORTED_VALUE, "cannot save '" + reach.key() + "' and '" + s.key()
+          throw new CheckpointException(Kind.UNSUPPORTED_VALUE,
+              "cannot save '" + reach.key() + "' and '" + s.key()
               + "' in safetensors shards: they share memory (tied weights or overlapping views),"
               + " which safetensors refuses (save_file: \"Some tensors share memory\"); keep one"
               + " of them (transformers keeps one name of each tied group) or save torch shards");

@@ -100,7 +100,8 @@ final class FileBlocks {
         : NativeStorage.read_block(path, block.offset(), block.length(), offsets, lengths, n,
             threads, out, err, err.length);
     if (!ok) {
-      throw new CheckpointException(Kind.NATIVE, "cannot " + (map ? "map" : "read") + " the storages of "
+      throw new CheckpointException(Kind.NATIVE,
+          "cannot " + (map ? "map" : "read") + " the storages of "
           + block.file() + " (bytes " + block.offset() + " to " + (block.offset()
           + block.length()) + "): " + NativeLibrary.message(err));
     }

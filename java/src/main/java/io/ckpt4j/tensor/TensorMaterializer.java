@@ -144,7 +144,8 @@ public final class TensorMaterializer extends OwnedResource {
     if (!NativeStorage.make_views(storageVector, storage, scalarTypes, offsets, ndims, dims,
         flags, n, batch, err, err.length)) {
       batch.close();
-      throw new CheckpointException(Kind.NATIVE, "cannot build the tensors: " + NativeLibrary.message(err));
+      throw new CheckpointException(Kind.NATIVE,
+          "cannot build the tensors: " + NativeLibrary.message(err));
     }
     batches.add(batch);
     for (int i = 0; i < n; i++) tensors.put(todo.get(i), batch.get(i));

@@ -306,7 +306,8 @@ public abstract class AbstractOptimizer extends OwnedResource implements Optimiz
 
   /** A one-line error for a saved state that lacks {@code key}. */
   protected final CheckpointException missingState(int index, String key) {
-    return new CheckpointException(Kind.INVALID_VALUE, "the optimizer state of parameter " + index + " has no '" + key
+    return new CheckpointException(Kind.STATE_DICT_MISMATCH,
+        "the optimizer state of parameter " + index + " has no '" + key
         + "': it was not saved by torch.optim." + name() + " with these hyper-parameters");
   }
 
@@ -315,7 +316,8 @@ public abstract class AbstractOptimizer extends OwnedResource implements Optimiz
       throws CheckpointException {
     if (!(state.get(key) instanceof Tensor)) {
       if (!state.containsKey(key)) throw missingState(index, key);
-      throw new CheckpointException(Kind.INVALID_VALUE, "the optimizer state '" + key + "' of parameter " + index
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "the optimizer state '" + key + "' of parameter " + index
           + " must be a tensor, not " + PythonTypes.name(state.get(key)));
     }
   }

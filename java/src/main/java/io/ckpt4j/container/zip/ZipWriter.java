@@ -137,7 +137,8 @@ public final class ZipWriter implements AutoCloseable {
     long headerOffset = position;
     boolean zip64Sizes = forceZip64 || size >= U32_SENTINEL;
     try {
-      ByteBuffer header = LocalHeader.encode(nameBytes, flags, size, zip64Sizes, headerOffset, alignment);
+      ByteBuffer header =
+          LocalHeader.encode(nameBytes, flags, size, zip64Sizes, headerOffset, alignment);
       writeFully(header);
       long dataOffset = position;
       EntryChannel out = new EntryChannel(size, name);

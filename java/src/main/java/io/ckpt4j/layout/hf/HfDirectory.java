@@ -52,7 +52,8 @@ public final class HfDirectory {
     }
     if (indexes.size() == 1) return indexes.get(0);
     if (indexes.isEmpty()) {
-      throw new CheckpointException(Kind.NOT_A_CHECKPOINT, dir + " is a directory without a checkpoint ckpt4j knows: no "
+      throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
+          dir + " is a directory without a checkpoint ckpt4j knows: no "
           + ShardFormat.SAFETENSORS.weightsName() + ", " + ShardFormat.SAFETENSORS.indexName()
           + ", " + ShardFormat.TORCH.weightsName() + " or " + ShardFormat.TORCH.indexName()
           + " (save_pretrained's names); name the checkpoint file itself");
@@ -60,7 +61,8 @@ public final class HfDirectory {
     List<String> names = new ArrayList<>();
     for (Path p : indexes) names.add(p.getFileName().toString());
     names.sort(PythonJson::compareCodePoints);
-    throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, dir + " holds several shard indexes " + names + ": name the"
+    throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+        dir + " holds several shard indexes " + names + ": name the"
         + " one to read");
   }
 }

@@ -74,7 +74,8 @@ public final class ShardIndex {
     try {
       long size = Files.size(file);
       if (size > MAX_INDEX_BYTES) {
-        throw new CheckpointException(Kind.LIMIT_EXCEEDED, "shard index " + file + " is " + size + " bytes, more than"
+        throw new CheckpointException(Kind.LIMIT_EXCEEDED,
+            "shard index " + file + " is " + size + " bytes, more than"
             + " the " + MAX_INDEX_BYTES + " an index of any model needs: not a shard index");
       }
       bytes = Files.readAllBytes(file);
@@ -88,14 +89,16 @@ public final class ShardIndex {
     JsonNode root = parse(bytes, where);
     JsonNode map = root.get(WEIGHT_MAP);
     if (map == null || !map.isObject()) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " has no \"" + WEIGHT_MAP + "\" object"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " has no \"" + WEIGHT_MAP + "\" object"
           + (map == null ? "" : " (it is " + kind(map) + ")")
           + ": not a Hugging Face shard index ({\"metadata\": ..., \"weight_map\": {key: file}})");
     }
     Map<String, String> weightMap = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : map.properties()) {
       if (!e.getValue().isTextual()) {
-        throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + ": weight_map maps '" + abbreviate(e.getKey())
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            where + ": weight_map maps '" + abbreviate(e.getKey())
             + "' to " + kind(e.getValue()) + ", not to a shard file name");
       }
       weightMap.put(e.getKey(), checkShardName(e.getValue().textValue(), where));
@@ -109,7 +112,8 @@ public final class ShardIndex {
       // Jackson decodes the UTF-8 itself and refuses malformed bytes.
       JsonNode root = JSON.readTree(bytes);
       if (root == null || !root.isObject()) {
-        throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not a JSON object: not a shard index");
+        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+            where + " is not a JSON object: not a shard index");
       }
       return root;
     } catch (JsonProcessingException e) {
@@ -135,7 +139,8 @@ public final class ShardIndex {
       }
     }
     if (bad) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " names shard file '" + abbreviate(name) + "', which"
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+          where + " names shard file '" + abbreviate(name) + "', which"
           + " is not a file name inside the index's directory: refused");
     }
     return name;

@@ -57,7 +57,8 @@ public final class ShardPlan {
   public static ShardPlan split(List<Item> items, long maxShardBytes, ShardFormat format)
       throws CheckpointException {
     if (items.isEmpty()) {
-      throw new CheckpointException(Kind.INVALID_VALUE, "nothing to save: the state_dict is empty (save_pretrained"
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "nothing to save: the state_dict is empty (save_pretrained"
           + " would write no weights file at all)");
     }
     Map<Object, List<String>> keysOfStorage = new LinkedHashMap<>();

@@ -49,7 +49,8 @@ public final class ShardSize {
         return bytes(n, size);
       }
     }
-    throw new CheckpointException(Kind.INVALID_VALUE, "max shard size '" + size + "' has no unit: write digits and"
+    throw new CheckpointException(Kind.INVALID_VALUE,
+        "max shard size '" + size + "' has no unit: write digits and"
         + " a unit, e.g. '5GB' (10^9 bytes) or '5GiB' (2^30), or give a number of bytes");
   }
 
@@ -60,11 +61,13 @@ public final class ShardSize {
 
   private static long bytes(BigInteger n, String size) throws CheckpointException {
     if (n.signum() <= 0) {
-      throw new CheckpointException(Kind.INVALID_VALUE, "max shard size " + size + " is " + n + " bytes: a shard"
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "max shard size " + size + " is " + n + " bytes: a shard"
           + " must be allowed at least 1 byte");
     }
     if (n.bitLength() >= Long.SIZE) {
-      throw new CheckpointException(Kind.INVALID_VALUE, "max shard size " + size + " is " + n + " bytes, more than"
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "max shard size " + size + " is " + n + " bytes, more than"
           + " a file can hold");
     }
     return n.longValueExact();
@@ -73,7 +76,8 @@ public final class ShardSize {
   private static BigInteger number(String digits, String size) throws CheckpointException {
     String s = digits.strip();
     if (!PYTHON_INT.matcher(s).matches()) {
-      throw new CheckpointException(Kind.INVALID_VALUE, "max shard size '" + size + "' is not a whole number"
+      throw new CheckpointException(Kind.INVALID_VALUE,
+          "max shard size '" + size + "' is not a whole number"
           + " followed by a unit (transformers reads it with int()): write e.g. '5GB' or '500MiB'");
     }
     return new BigInteger(s.replace("_", ""));
