@@ -161,7 +161,7 @@ public final class Checkpoint extends OwnedResource {
     }
   }
 
-  private static LinkedHashMap<String, Object> stringKeyed(Map<?, ?> map, String where)
+  static LinkedHashMap<String, Object> stringKeyed(Map<?, ?> map, String where)
       throws CheckpointException {
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
