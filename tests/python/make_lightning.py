@@ -21,7 +21,8 @@ to check that Java reads and re-saves such entries unchanged.
 
 Generate writes into OUTDIR: data.pt (the batches), spec.json (the training_cases case: Adam +
 StepLR), hparams.json, lightning.ckpt (after N steps), final.pt (after N + M: {'state_dict',
-'optimizer', 'lrs', 'losses'}), end.pt (after N + M + K, from final: {'state_dict'}).
+'optimizer', 'lrs', 'losses'}), namespace_hparams.ckpt (the same with
+hyper_parameters an argparse.Namespace), end.pt (after N + M + K, from final: {'state_dict'}).
 
 Check reads JAVADIR/java.ckpt (Java's resume of lightning.ckpt, saved after its M steps) and
 JAVADIR/roundtrip.ckpt (Java's re-save of lightning.ckpt): torch.load(weights_only=True), the
@@ -31,6 +32,7 @@ lr_schedulers[0]), trains K more steps and compares with end.pt. Prints a JSON r
 {"java": {...}, "roundtrip": {...}}, each with "ok" and "problems"; exit 1 on a failure.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -101,7 +103,11 @@ def generate(outdir):
     mt.save_json(os.path.join(outdir, "hparams.json"), HPARAMS)
     module, optimizer, scheduler = build(CASE)
     tc.train(CASE, module, optimizer, scheduler, data, 0, N)
-    torch.save(dump_checkpoint(module, optimizer, scheduler, N), os.path.join(outdir, "lightning.ckpt"))
+    ckpt = dump_checkpoint(module, optimizer, scheduler, N)
+    torch.save(ckpt, os.path.join(outdir, "lightning.ckpt"))
+    # hparams kept as an argparse.Namespace (module.hparams = args, as Lightning 1.x allowed)
+    torch.save(dict(ckpt, hyper_parameters=argparse.Namespace(**HPARAMS)),
+               os.path.join(outdir, "namespace_hparams.ckpt"))
     losses, lrs = tc.train(CASE, module, optimizer, scheduler, data, N, M)
     torch.save({"state_dict": module.state_dict(), "optimizer": optimizer.state_dict(),
                 "losses": losses, "lrs": lrs}, os.path.join(outdir, "final.pt"))

@@ -154,6 +154,16 @@ class LightningCheckpointTest {
     }
   }
 
+  @Test
+  void namespaceHyperParametersAreReadAsTheirAttributes() throws Exception {
+    Path file = dir.resolve("namespace_hparams.ckpt");
+    Refusals.assertRefused(Kind.REFUSED_GLOBAL, () -> LightningCheckpoint.load(file, LOAD));
+    try (LightningCheckpoint ckpt = LightningCheckpoint.load(file,
+        LOAD.allowGlobals("argparse.Namespace"))) { // the hint applied
+      PyAssert.assertPythonEquals(hparams(), ckpt.hyperParameters(), "hyper_parameters");
+    }
+  }
+
   private static Map<String, Object> hparams() throws Exception {
     JsonNode json = TrainingRun.JSON.readTree(dir.resolve("hparams.json").toFile());
     Map<String, Object> out = new LinkedHashMap<>();
