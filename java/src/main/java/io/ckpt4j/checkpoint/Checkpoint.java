@@ -2,7 +2,6 @@ package io.ckpt4j.checkpoint;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
-import io.ckpt4j.OwnedResource;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -15,13 +14,8 @@ import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyValues;
 import io.ckpt4j.value.PythonTypes;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * A training checkpoint as Python's training scripts save it:
@@ -61,7 +55,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Owns its tensors: the setters take over what they are given (a value replaced is closed),
  * {@link #close()} releases everything; twice is harmless. Not thread-safe.
  */
-public final class Checkpoint extends OwnedResource {
+public final class Checkpoint extends CheckpointEntries {
   public static final String MODEL = "model";
   public static final String OPTIMIZER = "optimizer";
   public static final String LR_SCHEDULER = "lr_scheduler";
@@ -79,10 +73,6 @@ public final class Checkpoint extends OwnedResource {
     NAMESPACE
   }
 
-  /** Every entry, in order; the five known ones hold their typed values. */
-  private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>();
-  /** Tensors of the other entries (extras), owned here. */
-  private final List<Tensor> owned = new ArrayList<>();
   private boolean argsWasNamespace;
 
   private Checkpoint() {}
@@ -213,21 +203,6 @@ public final class Checkpoint extends OwnedResource {
     return argsWasNamespace;
   }
 
-  /**
-   * Any entry as it is: the typed values for the five known keys, trees with LibTorch tensors for
-   * the others (e.g. {@code get("rng_state")}, a uint8 tensor); null when absent.
-   */
-  public Object get(String key) {
-    ensureOpen();
-    return entries.get(key);
-  }
-
-  /** The entry names, in order (read-only). */
-  public List<String> keys() {
-    ensureOpen();
-    return Collections.unmodifiableList(new ArrayList<>(entries.keySet()));
-  }
-
   public Checkpoint model(StateDict model) {
     return replace(MODEL, model);
   }
@@ -257,10 +232,7 @@ public final class Checkpoint extends OwnedResource {
   }
 
   private Checkpoint replace(String key, Object value) {
-    Objects.requireNonNull(key, "key");
-    ensureOpen();
-    Object old = entries.put(key, value);
-    if (old != value) closeTyped(old);
+    replaceEntry(key, value);
     return this;
   }
 
@@ -303,27 +275,13 @@ public final class Checkpoint extends OwnedResource {
     return out;
   }
 
-  private static void closeTyped(Object value) {
-    if (value instanceof StateDict sd) sd.close();
-    if (value instanceof OptimizerStateDict o) o.close();
-  }
-
-  /** Releases every tensor this checkpoint owns (once: see {@link OwnedResource}). */
   @Override
-  protected void releaseResources() {
-    for (Object v : entries.values()) closeTyped(v);
-    for (Tensor t : owned) t.close();
-    owned.clear();
-    entries.clear();
+  void closeTyped(String key, Object value) {
+    closeTyped(value);
   }
 
   @Override
   protected String resourceName() {
     return "the checkpoint";
-  }
-
-  @Override
-  public String toString() {
-    return "Checkpoint" + entries.keySet() + (isClosed() ? " (closed)" : "");
   }
 }

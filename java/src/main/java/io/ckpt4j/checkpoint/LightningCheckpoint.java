@@ -2,7 +2,6 @@ package io.ckpt4j.checkpoint;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
-import io.ckpt4j.OwnedResource;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
@@ -20,8 +19,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * A PyTorch Lightning {@code .ckpt}: the dict Lightning 2.x's {@code dump_checkpoint} builds and
@@ -66,7 +63,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Owns its tensors: the setters take over what they are given (a value replaced is closed),
  * {@link #close()} releases everything; twice is harmless. Not thread-safe.
  */
-public final class LightningCheckpoint extends OwnedResource {
+public final class LightningCheckpoint extends CheckpointEntries {
   public static final String EPOCH = "epoch";
   public static final String GLOBAL_STEP = "global_step";
   public static final String VERSION = "pytorch-lightning_version";
@@ -83,10 +80,6 @@ public final class LightningCheckpoint extends OwnedResource {
   /** Lightning's order of the entries it writes first; any others follow in their order. */
   private static final List<String> ORDER = List.of(EPOCH, GLOBAL_STEP, VERSION, STATE_DICT,
       LOOPS, CALLBACKS, OPTIMIZER_STATES, LR_SCHEDULERS);
-
-  private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>();
-  /** Tensors of the other entries (loops, callbacks, ...), owned here. */
-  private final List<Tensor> owned = new ArrayList<>();
 
   private LightningCheckpoint() {}
 
@@ -252,18 +245,6 @@ public final class LightningCheckpoint extends OwnedResource {
     return entries.get(HYPER_PARAMETERS) instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
   }
 
-  /** Any entry as it is (typed for the known keys, trees with LibTorch tensors otherwise). */
-  public Object get(String key) {
-    ensureOpen();
-    return entries.get(key);
-  }
-
-  /** The entry names, in order (read-only). */
-  public List<String> keys() {
-    ensureOpen();
-    return Collections.unmodifiableList(new ArrayList<>(entries.keySet()));
-  }
-
   // ---- setters (each takes over what it is given)
 
   /** The LightningModule's whole state_dict, keys as Lightning would save them. */
@@ -309,10 +290,7 @@ public final class LightningCheckpoint extends OwnedResource {
   }
 
   private LightningCheckpoint replace(String key, Object value) {
-    Objects.requireNonNull(key, "key");
-    ensureOpen();
-    Object old = entries.put(key, value);
-    if (old != value) closeTyped(old);
+    replaceEntry(key, value);
     return this;
   }
 
@@ -353,10 +331,12 @@ public final class LightningCheckpoint extends OwnedResource {
     return out;
   }
 
-  private static void closeTyped(Object value) {
-    if (value instanceof StateDict sd) sd.close();
-    if (value instanceof List<?> l) {
-      for (Object o : l) if (o instanceof OptimizerStateDict s) s.close();
+  @Override
+  void closeTyped(String key, Object value) {
+    if (OPTIMIZER_STATES.equals(key) && value instanceof List<?> l) {
+      l.forEach(CheckpointEntries::closeTyped);
+    } else {
+      closeTyped(value);
     }
   }
 
@@ -366,20 +346,7 @@ public final class LightningCheckpoint extends OwnedResource {
   }
 
   @Override
-  protected void releaseResources() {
-    for (Object v : entries.values()) closeTyped(v);
-    for (Tensor t : owned) t.close();
-    owned.clear();
-    entries.clear();
-  }
-
-  @Override
   protected String resourceName() {
     return "the Lightning checkpoint";
-  }
-
-  @Override
-  public String toString() {
-    return "LightningCheckpoint" + entries.keySet() + (isClosed() ? " (closed)" : "");
   }
 }
