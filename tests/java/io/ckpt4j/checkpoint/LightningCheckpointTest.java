@@ -2,7 +2,6 @@ package io.ckpt4j.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.CheckpointException.Kind;
@@ -14,14 +13,12 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.statedict.StateDict;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 class LightningCheckpointTest {
   private static final LoadOptions LOAD = LoadOptions.defaults().mapLocation("cpu");
-  private static final long PYTHON_TIMEOUT_SECONDS = 300;
 
   private static Path dir;
   private static JsonNode index;
@@ -183,17 +179,6 @@ class LightningCheckpointTest {
 
   /** make_lightning.py check over {@code javaDir}: its JSON report. */
   private static JsonNode pythonCheck(Path javaDir) throws Exception {
-    String python = System.getProperty("ckpt4j.python");
-    if (python == null) fail("set -Dckpt4j.python to the build's venv python (torch 2.13)");
-    Path script = Path.of(System.getProperty("ckpt4j.pythonTests", "tests/python"))
-        .resolve("make_lightning.py");
-    Path log = javaDir.resolve("check.json");
-    Process p = new ProcessBuilder(python, script.toString(), "check", dir.toString(),
-        javaDir.toString()).redirectOutput(log.toFile())
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    assertTrue(p.waitFor(PYTHON_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the Python check timed out");
-    String report = Files.readString(log, StandardCharsets.UTF_8);
-    if (report.isBlank()) fail("make_lightning.py check wrote no report (exit " + p.exitValue() + ")");
-    return TrainingRun.JSON.readTree(report);
+    return PythonCheck.run("make_lightning.py", javaDir, dir.toString(), javaDir.toString());
   }
 }

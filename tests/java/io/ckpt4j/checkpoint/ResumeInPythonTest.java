@@ -2,7 +2,6 @@ package io.ckpt4j.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ckpt4j.checkpoint.Checkpoint.ArgsFormat;
@@ -10,7 +9,6 @@ import io.ckpt4j.checkpoint.TrainingRun.Batches;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.statedict.StateDict;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +17,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,7 +41,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ResumeInPythonTest {
   static final String OUT = "training-java";
-  private static final long PYTHON_TIMEOUT_SECONDS = 300;
   /** {@link Verdicts}, or what failed making them, by kind ("trained", "resaved"). */
   private static final Map<String, Object> MADE = new HashMap<>();
 
@@ -174,21 +170,8 @@ class ResumeInPythonTest {
 
   /** make_training.py check over {@code javaDir}: its JSON report (also in check.json). */
   private static JsonNode pythonCheck(Path javaDir) throws Exception {
-    String python = System.getProperty("ckpt4j.python");
-    if (python == null) fail("set -Dckpt4j.python to the build's venv python (torch 2.13)");
-    Path script = Path.of(System.getProperty("ckpt4j.pythonTests", "tests/python"))
-        .resolve("make_training.py");
-    Path log = javaDir.resolve("check.json");
-    Process p = new ProcessBuilder(python, script.toString(), "check",
-        TrainingFixtures.root().toString(), javaDir.toString())
-        .redirectErrorStream(false).redirectOutput(log.toFile())
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    assertTrue(p.waitFor(PYTHON_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the Python check timed out");
-    String report = Files.readString(log, StandardCharsets.UTF_8);
-    if (report.isBlank()) {
-      fail("make_training.py check wrote no report (exit status " + p.exitValue() + ")");
-    }
-    return TrainingRun.JSON.readTree(report);
+    return PythonCheck.run("make_training.py", javaDir, TrainingFixtures.root().toString(),
+        javaDir.toString());
   }
 
   /** {@code dir}, empty: what an earlier run left there must not pass for this run's output. */

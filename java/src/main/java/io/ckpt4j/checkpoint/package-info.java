@@ -1,7 +1,10 @@
 /**
  * Training checkpoints in Python's format — {@code {"model", "optimizer", "lr_scheduler",
  * "epoch", "args", ...}} — read and written by {@link io.ckpt4j.checkpoint.Checkpoint}, so that a
- * run Python started resumes in Java and a run Java trained resumes in Python.
+ * run Python started resumes in Java and a run Java trained resumes in Python; PyTorch
+ * Lightning's {@code .ckpt} ({@code {"state_dict", "optimizer_states", "lr_schedulers",
+ * "epoch", "global_step", "hyper_parameters", ...}}) by
+ * {@link io.ckpt4j.checkpoint.LightningCheckpoint}.
  *
  * <ul>
  *   <li>{@link io.ckpt4j.checkpoint.optim}: optimizers with Python's state dict layout (state by
