@@ -36,6 +36,8 @@ import java.util.Set;
  */
 final class WholeModule {
   /** The attributes of an nn.Module's {@code __dict__} that make it one. */
+  static final String GETATTR = "builtins.getattr";
+  static final String STATE_DICT = "state_dict";
   static final String PARAMETERS = "_parameters";
   static final String BUFFERS = "_buffers";
   static final String MODULES = "_modules";
@@ -82,6 +84,8 @@ final class WholeModule {
    */
   static PyObject find(Object root) {
     if (isModule(root)) return (PyObject) root;
+    PyObject bound = boundStateDict(root);
+    if (bound != null) return bound;
     if (!(root instanceof Map<?, ?> map)) return null;
     for (String key : StateDictSearch.KNOWN_KEYS) {
       if (isModule(map.get(key))) return (PyObject) map.get(key);
@@ -94,6 +98,20 @@ final class WholeModule {
       }
     }
     return found;
+  }
+
+  /**
+   * The module of a pickled bound method {@code module.state_dict} (the tutorial's
+   * {@code torch.save(model.state_dict, PATH)}): an inert {@code getattr(module, 'state_dict')};
+   * null for anything else.
+   */
+  private static PyObject boundStateDict(Object value) {
+    if (!(value instanceof PyObject o) || !o.className().equals(GETATTR)) return null;
+    List<Object> args = o.args();
+    if (args.size() != 2 || !STATE_DICT.equals(args.get(1)) || !isModule(args.get(0))) {
+      return null;
+    }
+    return (PyObject) args.get(0);
   }
 
   /** Python's {@code model.state_dict()} for the whole module in {@code ckpt}. */
