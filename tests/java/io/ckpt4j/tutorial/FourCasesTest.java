@@ -164,6 +164,24 @@ class FourCasesTest {
     }
   }
 
+  /**
+   * A whole pickled model (torch.save(model)) read by default: refused in one line that says
+   * what the file is and the option that reads it; both halves of the hint applied.
+   */
+  @Test
+  void aWholeModelIsRefusedWithTheOptionThatReadsIt() throws CheckpointException {
+    Path file = dir.resolve("whole_single.pt");
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
+        () -> CheckpointLoader.load(file, LoadOptions.defaults()).close());
+    assertTrue(e.getMessage().contains("is a whole pickled nn.Module")
+        && e.getMessage().contains("inertObjects(true) and StateDict.fromWholeModule")
+        && e.getMessage().contains("--inert-objects"), e.getMessage());
+    try (StateDict sd = wholeModel("whole_single.pt")) { // the library half
+      assertEquals(manifestKeys("single_keys"), keys(sd));
+    }
+    assertEquals(0, io.ckpt4j.cli.Main.run("inspect", "--inert-objects", file.toString()));
+  }
+
   @Test
   void singleToSingle() throws CheckpointException {
     for (StateDict sd : List.of(weights("weights_single.pt"), wholeModel("whole_single.pt"))) {

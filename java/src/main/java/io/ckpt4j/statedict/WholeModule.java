@@ -3,9 +3,9 @@ package io.ckpt4j.statedict;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.PickledModules;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyOrderedDict;
-import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.PythonTypes;
 import io.ckpt4j.value.TensorRef;
 import java.util.Collections;
@@ -38,9 +38,9 @@ final class WholeModule {
   /** The attributes of an nn.Module's {@code __dict__} that make it one. */
   static final String GETATTR = "builtins.getattr";
   static final String STATE_DICT = "state_dict";
-  static final String PARAMETERS = "_parameters";
-  static final String BUFFERS = "_buffers";
-  static final String MODULES = "_modules";
+  static final String PARAMETERS = PickledModules.PARAMETERS;
+  static final String BUFFERS = PickledModules.BUFFERS;
+  static final String MODULES = PickledModules.MODULES;
   static final String NON_PERSISTENT = "_non_persistent_buffers_set";
   /** Deeper module nesting than this is a hostile file, not a model. */
   static final int MAX_DEPTH = 1_000;
@@ -71,10 +71,7 @@ final class WholeModule {
 
   /** True when {@code value} is an inert object whose state is an nn.Module's {@code __dict__}. */
   static boolean isModule(Object value) {
-    if (!(value instanceof PyObject o)) return false;
-    Map<?, ?> dict = instanceDict(o);
-    return dict != null && dict.containsKey(PARAMETERS) && dict.containsKey(BUFFERS)
-        && dict.containsKey(MODULES);
+    return PickledModules.isModule(value);
   }
 
   /**
@@ -196,9 +193,7 @@ final class WholeModule {
 
   /** The object's {@code __dict__}: its BUILD state, or the dict of a (dict, slots) state. */
   private static Map<?, ?> instanceDict(PyObject o) {
-    Object state = o.state();
-    if (state instanceof PyTuple t && t.size() == 2) state = t.get(0);
-    return state instanceof Map<?, ?> m ? m : null;
+    return PickledModules.instanceDict(o);
   }
 
   private static Map<?, ?> dictAttribute(Map<?, ?> dict, String attribute, String where,
