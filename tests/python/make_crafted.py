@@ -7,7 +7,8 @@ case documents where ckpt4j is stricter).
 OUTDIR/index.json: {"cases": [{"name", "file", "what", "torch_error", "ckpt4j_kind"}]}. The Java
 tests check that ckpt4j refuses every file with one CheckpointException (one line) of the kind
 named, never another exception. A case with "hint" is a file whose refusal ends with that fix;
-"hint_file" is the file with the fix applied here, which must then load.
+"hint_file" is the file with the fix applied here, which must then load. "ckpt4j_says": words
+the refusal must contain (the format it names).
 """
 import io
 import json
@@ -188,6 +189,46 @@ def hint_cases(outdir):
     return cases
 
 
+def format_cases(outdir):
+    """Layouts ckpt4j does not read (yet), each refused in one line that names the format."""
+    import tarfile
+    cases = []
+    # torch.save's first format (torch 0.1.9 and earlier): a tar of sys_info, pickle, tensors,
+    # storages. torch 2.13 still reads one, but never with weights_only=True.
+    tar = os.path.join(outdir, "tar_format.pt")
+    with tarfile.open(tar, "w", format=tarfile.PAX_FORMAT) as t:
+        for member in ("sys_info", "pickle", "tensors", "storages"):
+            data = pickle.dumps({} if member == "sys_info" else [], protocol=2)
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    cases.append({"name": "tar_format", "file": os.path.basename(tar),
+                  "what": "torch.save's tar format (torch 0.1.9 and earlier)",
+                  "torch_error": torch_verdict(tar), "ckpt4j_kind": "UNSUPPORTED_FORMAT",
+                  "ckpt4j_says": "torch.save's tar format"})
+    # One data file of a torch.distributed.checkpoint directory, opened alone.
+    import torch.distributed.checkpoint as dcp
+    dcp_dir = os.path.join(outdir, "dcp_checkpoint")
+    dcp.save({"w": torch.arange(12, dtype=torch.float32), "step": 3}, checkpoint_id=dcp_dir)
+    shards = sorted(n for n in os.listdir(dcp_dir) if n.endswith(".distcp"))
+    shard = os.path.join("dcp_checkpoint", shards[0])
+    cases.append({"name": "dcp_shard_alone", "file": shard,
+                  "what": "a .distcp shard of a torch.distributed.checkpoint directory",
+                  "torch_error": torch_verdict(os.path.join(outdir, shard)),
+                  "ckpt4j_kind": "UNSUPPORTED_FORMAT",
+                  "ckpt4j_says": "torch.distributed.checkpoint (DCP) directory"})
+    # A directory holding no checkpoint ckpt4j knows.
+    plain = os.path.join(outdir, "no_checkpoint_dir")
+    os.makedirs(plain, exist_ok=True)
+    with open(os.path.join(plain, "README.txt"), "w") as f:
+        f.write("not a checkpoint\n")
+    cases.append({"name": "no_checkpoint_dir", "file": "no_checkpoint_dir",
+                  "what": "a directory without a checkpoint",
+                  "torch_error": torch_verdict(plain), "ckpt4j_kind": "NOT_A_CHECKPOINT",
+                  "ckpt4j_says": "is a directory without a checkpoint"})
+    return cases
+
+
 def torch_verdict(path):
     try:
         torch.load(path, map_location="cpu")
@@ -232,6 +273,7 @@ def main(outdir):
                   "torch_error": torch_verdict(bad), "ckpt4j_kind": KINDS["legacy_numel_mismatch"]})
     os.remove(legacy)
     index.extend(hint_cases(outdir))
+    index.extend(format_cases(outdir))
     with open(os.path.join(outdir, "index.json"), "w") as f:
         json.dump({"cases": index}, f, indent=1)
     refused = sum(1 for c in index if c["torch_error"])

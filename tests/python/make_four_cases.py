@@ -13,7 +13,8 @@ logits; and a TorchScript trace of the same model for `ckpt4j run`.
         # prints "four cases check: N passed, M failed" and exits 1 on a failure
 
 OUTDIR: weights_single.pt, weights_multi.pt (module. keys), weights_multi_module.pt,
-whole_single.pt, whole_multi.pt (torch.save of the model objects), traced.pt (TorchScript),
+whole_single.pt, whole_multi.pt (torch.save of the model objects), bound_method.pt (the
+tutorial's typo torch.save(model.state_dict, PATH): a pickled bound method), traced.pt (TorchScript),
 input.pt (one tensor), expected.safetensors (input, logits), manifest.json.
 """
 import json
@@ -58,6 +59,8 @@ def write(outdir, width=WIDTH, input_shape=INPUT_SHAPE, traced=True):
     torch.save(net, path("whole_single.pt"))
     torch.save(dp, path("whole_multi.pt"))
     if traced:
+        # The tutorial's typo: the bound method, pickled as getattr(net, 'state_dict').
+        torch.save(net.state_dict, path("bound_method.pt"))
         torch.jit.save(torch.jit.trace(net, x), path("traced.pt"))
         torch.save(x, path("input.pt"))
     save_file({"input": x, "logits": logits.contiguous()}, path("expected.safetensors"))

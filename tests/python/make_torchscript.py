@@ -23,6 +23,10 @@ Check mode: JAVADIR/java.json, written by the Java tests, lists
   "archives": [{"file": F, "expected": S, "names": [...]}]   LibTorch C++ module archives
               (OutputArchive): torch.jit.load(F).state_dict() must have exactly those names in
               that order and the tensors of the safetensors file S, bit-exact.
+  "weights":  [{"case": NAME, "file": F}]   the archive's weights that ckpt4j convert (and
+              TorchScript.stateDict) wrote: torch.load(F, weights_only=True) must give
+              torch.jit.load(NAME.pt).state_dict() — names, order, dtypes, shapes, values
+              bit-exact (torch.equal), nothing else.
 Exit status 1 and one line per failure when anything differs.
 """
 
@@ -206,6 +210,21 @@ def check_archive(javadir, archive):
                       "%s (LibTorch archive written by Java)" % file)
 
 
+def check_weights(case, outdir, file):
+    state = torch.load(file, weights_only=True)
+    expected = torch.jit.load(os.path.join(outdir, case["file"])).state_dict()
+    where = "%s (weights of %s written by Java)" % (file, case["name"])
+    assert list(state) == list(expected), "%s: names %s != %s" % (where, list(state),
+                                                                   list(expected))
+    for name, want in expected.items():
+        got = state[name]
+        assert isinstance(got, torch.Tensor), "%s: %s is a %s" % (where, name, type(got))
+        assert got.dtype == want.dtype and got.shape == want.shape, \
+            "%s: %s is %s%s, not %s%s" % (where, name, got.dtype, list(got.shape), want.dtype,
+                                          list(want.shape))
+        assert torch.equal(got, want.detach()), "%s: %s differs" % (where, name)
+
+
 def check_all(outdir, javadir):
     with open(os.path.join(outdir, MANIFEST)) as f:
         by_name = {c["name"]: c for c in json.load(f)["cases"]}
@@ -225,6 +244,13 @@ def check_all(outdir, javadir):
             checked += 1
         except Exception as e:  # noqa: BLE001
             failures.append("%s: %s" % (archive["file"], _first_line(e)))
+    for weights in written.get("weights", []):
+        try:
+            check_weights(by_name[weights["case"]], outdir,
+                          os.path.join(javadir, weights["file"]))
+            checked += 1
+        except Exception as e:  # noqa: BLE001
+            failures.append("%s: %s" % (weights["file"], _first_line(e)))
     for line in failures:
         print("FAIL " + line)
     print("make_torchscript --check: %d ok, %d failed" % (checked, len(failures)))

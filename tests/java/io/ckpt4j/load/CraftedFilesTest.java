@@ -46,6 +46,9 @@ class CraftedFilesTest {
             Kind kind = Kind.valueOf(c.get("ckpt4j_kind").asText());
             CheckpointException e = Refusals.assertRefused(kind, () -> loadAll(file, options),
                 c.get("what").asText());
+            if (c.has("ckpt4j_says")) {
+              assertTrue(e.getMessage().contains(c.get("ckpt4j_says").asText()), e.getMessage());
+            }
             if (c.has("hint")) {
               assertTrue(e.getMessage().endsWith(c.get("hint").asText()), e.getMessage());
               loadAll(dir.resolve(c.get("hint_file").asText()), options); // the fix, applied

@@ -103,8 +103,6 @@ class ConvertCommandTest {
     Path target = out.resolve("out.pt");
     String[][] cases = {
         {"convert", out.resolve("missing.pt").toString(), target.toString()},
-        {"convert", corpus.resolve("realworld/tch-rs__HEAD_tests_foo.pt").toString(),
-            target.toString()},
         {"convert", corpus.resolve("nested_values.pt").toString(), target.toString(),
             "--strip-prefix", "module."},
         {"convert", corpus.resolve("training_checkpoint_namespace.pt").toString(),

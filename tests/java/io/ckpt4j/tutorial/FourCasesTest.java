@@ -138,6 +138,50 @@ class FourCasesTest {
 
   // --- saved on one device ---------------------------------------------------------------
 
+  /**
+   * The tutorial's typo, torch.save(model.state_dict, PATH): refused by default with what the
+   * file is and how to read it; the hint applied gives Python's net.state_dict() bit for bit
+   * (weights_single.pt is the same model's state_dict, saved by Python) and runs as it does.
+   */
+  @Test
+  void theTutorialsBoundMethodIsReadAsItsRefusalSays() throws CheckpointException {
+    Path file = dir.resolve("bound_method.pt");
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
+        () -> CheckpointLoader.load(file, LoadOptions.defaults()).close());
+    assertTrue(e.getMessage().contains("bound method")
+        && e.getMessage().contains("torch.save(model.state_dict)")
+        && e.getMessage().contains("inertObjects(true) and StateDict.fromWholeModule"),
+        e.getMessage());
+    try (StateDict typo = wholeModel("bound_method.pt");
+        StateDict python = weights("weights_single.pt");
+        ResNet model = freshModel(oneDevice())) {
+      assertEquals(keys(python), keys(typo));
+      for (String key : python.keys()) {
+        assertTrue(torch.equal(python.get(key), typo.get(key)), key);
+      }
+      typo.loadInto(model.module());
+      assertSingleForward(model, "bound method -> single");
+    }
+  }
+
+  /**
+   * A whole pickled model (torch.save(model)) read by default: refused in one line that says
+   * what the file is and the option that reads it; both halves of the hint applied.
+   */
+  @Test
+  void aWholeModelIsRefusedWithTheOptionThatReadsIt() throws CheckpointException {
+    Path file = dir.resolve("whole_single.pt");
+    CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
+        () -> CheckpointLoader.load(file, LoadOptions.defaults()).close());
+    assertTrue(e.getMessage().contains("is a whole pickled nn.Module")
+        && e.getMessage().contains("inertObjects(true) and StateDict.fromWholeModule")
+        && e.getMessage().contains("--inert-objects"), e.getMessage());
+    try (StateDict sd = wholeModel("whole_single.pt")) { // the library half
+      assertEquals(manifestKeys("single_keys"), keys(sd));
+    }
+    assertEquals(0, io.ckpt4j.cli.Main.run("inspect", "--inert-objects", file.toString()));
+  }
+
   @Test
   void singleToSingle() throws CheckpointException {
     for (StateDict sd : List.of(weights("weights_single.pt"), wholeModel("whole_single.pt"))) {
@@ -243,6 +287,10 @@ class FourCasesTest {
         out.resolve("convert_whole_multi.pt").toString()));
     assertEquals(0, io.ckpt4j.cli.Main.run("convert", "--state-dict", "--strip-prefix", "module.",
         whole, out.resolve("convert_whole_multi_stripped.pt").toString()));
+    // The tutorial's typo (a pickled bound method): the CLI half of its refusal's hint.
+    assertEquals(0, io.ckpt4j.cli.Main.run("convert", "--state-dict",
+        dir.resolve("bound_method.pt").toString(),
+        out.resolve("convert_bound_method.pt").toString()));
     // What Java wrote reads back in Java too, with Python's logits.
     try (LoadedCheckpoint ran = CheckpointLoader.load(out.resolve("run_traced.pt"),
         LoadOptions.defaults())) {

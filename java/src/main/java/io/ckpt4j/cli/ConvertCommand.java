@@ -2,6 +2,7 @@ package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.libtorch.TorchScript;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
@@ -34,9 +35,16 @@ import picocli.CommandLine.Spec;
  * (what wrapping in DataParallel does). A rename that would make two keys one is refused.
  * {@code --state-dict} writes only the state dict: of a whole pickled model (read as inert
  * objects, nothing run), or the one a checkpoint holds.
+ *
+ * <p>A TorchScript archive IN is written as {@code torch.jit.load(IN).state_dict()} (the
+ * prefix options apply): naming it here is the explicit request to load it with LibTorch, which
+ * runs its code — the checkpoint reader never does that on its own.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = "Convert a checkpoint (zip, legacy, safetensors) to PyTorch's zip format.")
+    description = {"Convert a checkpoint (zip, legacy, safetensors) to PyTorch's zip format.",
+        "A TorchScript archive (torch.jit.save) is written as its state_dict(), a plain"
+            + " weights-only file: to read it LibTorch loads the archive, which runs its code"
+            + " (convert only archives you trust)."})
 final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IN", description = "the checkpoint to read")
   Path in;
@@ -68,10 +76,27 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws CheckpointException {
     Format format = CheckpointLoader.detect(in);
-    if (format == Format.TORCHSCRIPT || format == Format.LIBTORCH) {
+    if (format == Format.LIBTORCH) {
       throw new CheckpointException(Kind.WRONG_LOADER, "cannot convert " + in + ": "
           + CheckpointLoader.archiveNote(in));
     }
+    SaveOptions save = saveOptions();
+    if (format == Format.TORCHSCRIPT) {
+      // Asked for by name: the archive is loaded by LibTorch (its code runs), never by sniffing.
+      try (StateDict weights = TorchScript.stateDict(in);
+          StateDict renamed = renamed(weights)) {
+        TorchSaver.save(out, renamed.toPython(), save);
+      }
+    } else {
+      convertCheckpoint(save);
+    }
+    PrintWriter stdout = spec.commandLine().getOut();
+    stdout.printf("%s -> %s%n", in, out);
+    stdout.flush();
+    return 0;
+  }
+
+  private SaveOptions saveOptions() throws CheckpointException {
     SaveOptions save = SaveOptions.defaults();
     if (mapLocation != null) {
       try {
@@ -81,6 +106,10 @@ final class ConvertCommand implements Callable<Integer> {
             "--map-location " + mapLocation + ": " + e.getMessage());
       }
     }
+    return save;
+  }
+
+  private void convertCheckpoint(SaveOptions save) throws CheckpointException {
     // Storages are mapped, not read, and stay on the CPU: OUT's locations come from IN's file.
     // --state-dict reads whole pickled models as inert objects (nothing runs).
     LoadOptions load = globals.mappedOnCpu();
@@ -102,10 +131,6 @@ final class ConvertCommand implements Callable<Integer> {
         TorchSaver.save(out, checkpoint, save);
       }
     }
-    PrintWriter stdout = spec.commandLine().getOut();
-    stdout.printf("%s -> %s%n", in, out);
-    stdout.flush();
-    return 0;
   }
 
   /** The state dict with --strip-prefix, then --add-prefix applied (a new reference either way). */

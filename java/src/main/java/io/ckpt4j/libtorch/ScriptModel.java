@@ -5,6 +5,7 @@ import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.nn.TorchModel;
+import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.tensor.Devices;
 import io.ckpt4j.value.PyTuple;
 import java.io.UncheckedIOException;
@@ -167,6 +168,22 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
     try (PointerScope scope = new PointerScope()) {
       return new LinkedHashMap<>(JitModules.stateDict(module));
     }
+  }
+
+  /**
+   * {@link #stateDict} as a {@link StateDict}, which {@code TorchSaver.save(out, sd.toPython())}
+   * writes as a plain weights-only file ({@code torch.save(model.state_dict())}). Its tensors
+   * share the model's memory and outlive its close; the caller closes the state_dict.
+   */
+  public StateDict toStateDict() {
+    Map<String, Tensor> tensors = stateDict();
+    StateDict out = StateDict.empty();
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      try (Tensor t = e.getValue()) {
+        out.put(e.getKey(), t);
+      }
+    }
+    return out;
   }
 
   /** {@code model.to(device)}: moves every parameter and buffer ("cpu", "cuda", "cuda:N"). */

@@ -1,6 +1,7 @@
 package io.ckpt4j.libtorch;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.tensor.Devices;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Device;
@@ -19,6 +20,8 @@ import org.bytedeco.pytorch.global.torch;
  * the only way in, and only when called.
  */
 public final class TorchScript {
+  private static final String CPU = "cpu";
+
   private TorchScript() {}
 
   /**
@@ -41,5 +44,17 @@ public final class TorchScript {
       throw LibTorchErrors.wrap("cannot load TorchScript model " + file, e);
     }
     return new ScriptModel(module, file, canonical);
+  }
+
+  /**
+   * {@code torch.jit.load(file).state_dict()}: the archive's parameters and buffers by Python's
+   * names, in Python's order, on the CPU — the weights of a TorchScript model as a plain
+   * state_dict (what {@code ckpt4j convert} writes for one). Like {@link #load} it runs the
+   * archive's code to load it: only for archives you trust.
+   */
+  public static StateDict stateDict(Path file) throws CheckpointException {
+    try (ScriptModel model = load(file, CPU)) {
+      return model.toStateDict();
+    }
   }
 }

@@ -18,6 +18,9 @@ final class CheckpointGlobals {
       "pickle", "_pickle", "shutil", "socket", "ctypes", "code", "codeop", "pty", "webbrowser",
       "asyncio", "multiprocessing", "torch.hub", "torch.jit", "operator", "functools", "types");
 
+  /** How a pickled bound method starts: {@code getattr(obj, 'name')} (Py2Names-normalised). */
+  static final String GETATTR = "builtins.getattr";
+
   private CheckpointGlobals() {}
 
   static GlobalResolver resolver(LoadOptions options) {
@@ -25,7 +28,10 @@ final class CheckpointGlobals {
     Set<String> allowed = options.allowedGlobals();
     if (!allowed.isEmpty()) chain = chain.orElse(GlobalResolver.inert(allowed::contains));
     if (options.inertObjects()) {
-      chain = chain.orElse(GlobalResolver.inert(CheckpointGlobals::mayBeInert));
+      // getattr is recorded, never called: torch.save(model.state_dict) pickles the bound method
+      // as getattr(model, 'state_dict'), which StateDict.fromWholeModule reads as the model.
+      chain = chain.orElse(GlobalResolver.inert(
+          name -> name.equals(GETATTR) || mayBeInert(name)));
     }
     return chain;
   }
@@ -39,6 +45,12 @@ final class CheckpointGlobals {
 
   /** The error for a global the whole chain refused: names it and says how to allow it. */
   static String refusal(String qualifiedName, String where) {
+    if (qualifiedName.equals(GETATTR)) {
+      return "'" + GETATTR + "' in " + where + ": the file pickles a bound method, as"
+          + " torch.save(model.state_dict) (the method, not its result) writes; ckpt4j never runs"
+          + " it, but if you trust the file it reads the module's weights: LoadOptions"
+          + ".inertObjects(true) and StateDict.fromWholeModule (CLI: convert --state-dict)";
+    }
     return "unsupported global '" + qualifiedName + "' in " + where + ": it is not one"
         + " torch.load(weights_only=True) accepts, and ckpt4j never runs code; if you trust the"
         + " file, read it as an inert object with LoadOptions.allowGlobals(\"" + qualifiedName

@@ -3,7 +3,10 @@ package io.ckpt4j.load;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.GlobalResolver;
+import io.ckpt4j.pickle.UnsupportedGlobalException;
 import io.ckpt4j.tensor.TensorMaterializer;
+import io.ckpt4j.value.PyObject;
+import io.ckpt4j.value.PythonTypes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -62,8 +65,33 @@ public final class CheckpointLoader {
     CheckpointSource source = CheckpointSource.of(path);
     return switch (source.kind()) {
       case HF_INDEX -> ShardedReader.read(source.file(), options);
-      case FILE -> readFile(source.file(), options);
+      case FILE -> readFileExplained(source.file(), options);
     };
+  }
+
+  /**
+   * {@link #readFile}; a refused global in a whole pickled nn.Module ({@code torch.save(model)})
+   * is reported as that, with the option that reads it (read again as inert objects to tell).
+   */
+  private static Loaded readFileExplained(Path file, LoadOptions options)
+      throws CheckpointException {
+    try {
+      return readFile(file, options);
+    } catch (UnsupportedGlobalException e) {
+      if (options.inertObjects()) throw e;
+      PyObject module;
+      try {
+        module = PickledModules.near(readFile(file, options.inertObjects(true)).root());
+      } catch (CheckpointException again) {
+        throw e;
+      }
+      if (module == null) throw e;
+      throw new UnsupportedGlobalException(e.module(), e.name(), file + " is a whole pickled"
+          + " nn.Module (" + PythonTypes.printable(module.className()) + ", torch.save(model)):"
+          + " if you trust it, read all its classes as inert objects and its weights with"
+          + " LoadOptions.inertObjects(true) and StateDict.fromWholeModule (CLI: --inert-objects;"
+          + " convert --state-dict); in detail: " + e.getMessage(), e);
+    }
   }
 
   /** Parses one checkpoint file's structure, by its format (no tensor bytes read). */

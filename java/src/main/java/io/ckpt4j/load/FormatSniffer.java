@@ -28,6 +28,8 @@ final class FormatSniffer {
   /** POSIX tar magic, at byte 257: torch.save's very first format (before torch 0.4). */
   private static final int TAR_MAGIC_OFFSET = 257;
   private static final String TAR_MAGIC = "ustar";
+  /** The data files torch.distributed.checkpoint's FileSystemWriter writes (__0_0.distcp). */
+  private static final String DISTCP_SUFFIX = ".distcp";
   private static final int SHOWN_BYTES = 8;
 
   private FormatSniffer() {}
@@ -46,6 +48,15 @@ final class FormatSniffer {
     int n = head.remaining();
     if (n == 0) throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
         file + " is empty: not a checkpoint");
+    // By name, first: a shard's bytes start as anything (a torch.save zip of an entry, floats).
+    if (file.getFileName() != null
+        && file.getFileName().toString().endsWith(DISTCP_SUFFIX)) {
+      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          file + " is one shard of a torch.distributed.checkpoint (DCP) directory, which holds"
+          + " no checkpoint alone: its directory " + file.toAbsolutePath().getParent()
+          + " is the checkpoint (torch.distributed.checkpoint.load), which ckpt4j does not read"
+          + " yet");
+    }
     if (n >= 4 && (head.getInt(0) == ZIP_LOCAL_SIGNATURE || head.getInt(0) == ZIP_EMPTY_SIGNATURE)) {
       return ZipCheckpointReader.classify(file);
     }
@@ -59,8 +70,9 @@ final class FormatSniffer {
     if (n >= TAR_MAGIC_OFFSET + TAR_MAGIC.length() && TAR_MAGIC.equals(new String(head.array(),
         TAR_MAGIC_OFFSET, TAR_MAGIC.length(), StandardCharsets.US_ASCII))) {
       throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
-          file + " is a tar archive: torch.save's tar format (torch"
-          + " before 0.4) is not supported; re-save it with a newer torch");
+          file + " is a tar archive: torch.save's tar format (torch 0.1.9 and earlier; 0.1.10"
+          + " replaced it in 2017) is not supported; load it in Python with"
+          + " torch.load(f, weights_only=False) if you trust it, and torch.save it again");
     }
     if (LegacyReader.looksLegacy(head, file.toString())) return new Sniffed(Format.LEGACY, null);
     if (head.get(0) == (byte) 0x80 || isLegacyCandidate(head)) {

@@ -65,8 +65,12 @@ final class ZipCheckpointReader {
         return e.getMessage();
       }
     }
-    return file + " is a " + (hasCode(torch) ? "TorchScript" : "LibTorch C++") + " archive:"
-        + " it holds code, which the safe reader never loads";
+    if (!hasCode(torch)) {
+      return file + " is a LibTorch C++ archive: it holds code, which the safe reader never loads";
+    }
+    return file + " is a TorchScript archive: it holds code, which the safe reader never loads;"
+        + " for its weights, if you trust it, call TorchScript.stateDict(file) or run"
+        + " ckpt4j convert on it (both run its code)";
   }
 
   private static boolean hasCode(TorchZip torch) {

@@ -120,6 +120,8 @@ public final class StateDict extends OwnedResource {
    * otherwise, user classes included). What a class's own code would add — a
    * {@code get_extra_state} override, a custom {@code _save_to_state_dict}, state_dict hooks —
    * cannot be known without running it; quantized modules, which rely on that, are refused.
+   * The tutorial's typo {@code torch.save(model.state_dict, PATH)} (a pickled bound method,
+   * {@code getattr(model, 'state_dict')}, recorded and never called) gives its model's weights.
    */
   public static StateDict fromWholeModule(LoadedCheckpoint ckpt) throws CheckpointException {
     return WholeModule.stateDict(ckpt);

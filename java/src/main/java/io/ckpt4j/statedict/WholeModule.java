@@ -3,9 +3,9 @@ package io.ckpt4j.statedict;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.PickledModules;
 import io.ckpt4j.value.PyObject;
 import io.ckpt4j.value.PyOrderedDict;
-import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.PythonTypes;
 import io.ckpt4j.value.TensorRef;
 import java.util.Collections;
@@ -36,9 +36,11 @@ import java.util.Set;
  */
 final class WholeModule {
   /** The attributes of an nn.Module's {@code __dict__} that make it one. */
-  static final String PARAMETERS = "_parameters";
-  static final String BUFFERS = "_buffers";
-  static final String MODULES = "_modules";
+  static final String GETATTR = "builtins.getattr";
+  static final String STATE_DICT = "state_dict";
+  static final String PARAMETERS = PickledModules.PARAMETERS;
+  static final String BUFFERS = PickledModules.BUFFERS;
+  static final String MODULES = PickledModules.MODULES;
   static final String NON_PERSISTENT = "_non_persistent_buffers_set";
   /** Deeper module nesting than this is a hostile file, not a model. */
   static final int MAX_DEPTH = 1_000;
@@ -69,10 +71,7 @@ final class WholeModule {
 
   /** True when {@code value} is an inert object whose state is an nn.Module's {@code __dict__}. */
   static boolean isModule(Object value) {
-    if (!(value instanceof PyObject o)) return false;
-    Map<?, ?> dict = instanceDict(o);
-    return dict != null && dict.containsKey(PARAMETERS) && dict.containsKey(BUFFERS)
-        && dict.containsKey(MODULES);
+    return PickledModules.isModule(value);
   }
 
   /**
@@ -82,6 +81,8 @@ final class WholeModule {
    */
   static PyObject find(Object root) {
     if (isModule(root)) return (PyObject) root;
+    PyObject bound = boundStateDict(root);
+    if (bound != null) return bound;
     if (!(root instanceof Map<?, ?> map)) return null;
     for (String key : StateDictSearch.KNOWN_KEYS) {
       if (isModule(map.get(key))) return (PyObject) map.get(key);
@@ -94,6 +95,20 @@ final class WholeModule {
       }
     }
     return found;
+  }
+
+  /**
+   * The module of a pickled bound method {@code module.state_dict} (the tutorial's
+   * {@code torch.save(model.state_dict, PATH)}): an inert {@code getattr(module, 'state_dict')};
+   * null for anything else.
+   */
+  private static PyObject boundStateDict(Object value) {
+    if (!(value instanceof PyObject o) || !o.className().equals(GETATTR)) return null;
+    List<Object> args = o.args();
+    if (args.size() != 2 || !STATE_DICT.equals(args.get(1)) || !isModule(args.get(0))) {
+      return null;
+    }
+    return (PyObject) args.get(0);
   }
 
   /** Python's {@code model.state_dict()} for the whole module in {@code ckpt}. */
@@ -178,9 +193,7 @@ final class WholeModule {
 
   /** The object's {@code __dict__}: its BUILD state, or the dict of a (dict, slots) state. */
   private static Map<?, ?> instanceDict(PyObject o) {
-    Object state = o.state();
-    if (state instanceof PyTuple t && t.size() == 2) state = t.get(0);
-    return state instanceof Map<?, ?> m ? m : null;
+    return PickledModules.instanceDict(o);
   }
 
   private static Map<?, ?> dictAttribute(Map<?, ?> dict, String attribute, String where,
