@@ -175,13 +175,7 @@ def check_java(outdir, path, found):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "check":
-        return check(argv[2], argv[3])
-    if len(argv) == 2:
-        generate(argv[1])
-        return 0
-    print(__doc__, file=sys.stderr)
-    return 2
+    return mt.run_generator(argv, generate, check, __doc__)
 
 
 if __name__ == "__main__":

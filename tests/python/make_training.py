@@ -300,14 +300,19 @@ def same_tree(got, want, path, problems, close=False):
         problems.append("%s: %r, expected %r" % (path, got, want))
 
 
-def main(argv):
+def run_generator(argv, generate, check, usage):
+    """The command line of a fixture generator: OUTDIR writes, `check OUTDIR JAVADIR` checks."""
     if len(argv) == 4 and argv[1] == "check":
         return check(argv[2], argv[3])
     if len(argv) == 2:
         generate(argv[1])
         return 0
-    print(__doc__, file=sys.stderr)
+    print(usage, file=sys.stderr)
     return 2
+
+
+def main(argv):
+    return run_generator(argv, generate, check, __doc__)
 
 
 if __name__ == "__main__":

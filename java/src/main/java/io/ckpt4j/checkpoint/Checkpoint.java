@@ -262,15 +262,11 @@ public final class Checkpoint extends CheckpointEntries {
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : entries.entrySet()) {
       Object v = e.getValue();
-      if (v instanceof StateDict sd) {
-        v = sd.toPython();
-      } else if (v instanceof OptimizerStateDict o) {
-        v = o.toPython();
-      } else if (ARGS.equals(e.getKey()) && v instanceof Map<?, ?> m
+      if (ARGS.equals(e.getKey()) && v instanceof Map<?, ?> m
           && argsFormat == ArgsFormat.NAMESPACE) {
         v = Namespaces.of(stringKeyed(m, "args"));
       }
-      out.put(e.getKey(), SaveValues.prepare(v));
+      out.put(e.getKey(), pythonValue(v));
     }
     return out;
   }

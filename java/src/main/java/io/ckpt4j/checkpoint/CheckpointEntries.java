@@ -1,5 +1,6 @@
 package io.ckpt4j.checkpoint;
 
+import io.ckpt4j.CheckpointException;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.statedict.StateDict;
@@ -47,6 +48,29 @@ abstract class CheckpointEntries extends OwnedResource {
   static void closeTyped(Object value) {
     if (value instanceof StateDict sd) sd.close();
     if (value instanceof OptimizerStateDict o) o.close();
+  }
+
+  /**
+   * {@code value} as {@code torch.save} is given it: a state dict or optimizer state dict (also
+   * inside a list, as Lightning's {@code optimizer_states}) in Python's layout, then
+   * {@link SaveValues#prepare}. Shares the tensors.
+   */
+  static Object pythonValue(Object value) throws CheckpointException {
+    Object v = value;
+    if (v instanceof StateDict sd) {
+      v = sd.toPython();
+    } else if (v instanceof OptimizerStateDict o) {
+      v = o.toPython();
+    } else if (v instanceof List<?> l && l.stream().anyMatch(CheckpointEntries::isTyped)) {
+      List<Object> items = new ArrayList<>(l.size());
+      for (Object item : l) items.add(pythonValue(item));
+      return items;
+    }
+    return SaveValues.prepare(v);
+  }
+
+  private static boolean isTyped(Object value) {
+    return value instanceof StateDict || value instanceof OptimizerStateDict;
   }
 
   @Override

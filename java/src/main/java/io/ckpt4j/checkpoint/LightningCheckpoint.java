@@ -318,15 +318,7 @@ public final class LightningCheckpoint extends CheckpointEntries {
     for (String k : entries.keySet()) if (!keys.contains(k)) keys.add(k);
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     for (String k : keys) {
-      Object v = entries.get(k);
-      if (v instanceof StateDict sd) {
-        v = sd.toPython();
-      } else if (OPTIMIZER_STATES.equals(k) && v instanceof List<?> l) {
-        List<Object> states = new ArrayList<>();
-        for (Object o : l) states.add(o instanceof OptimizerStateDict s ? s.toPython() : o);
-        v = states;
-      }
-      out.put(k, SaveValues.prepare(v));
+      out.put(k, pythonValue(entries.get(k)));
     }
     return out;
   }
