@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ckpt4j.ChildJvm;
 import io.ckpt4j.TestData;
+import io.ckpt4j.save.TorchSaver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +37,20 @@ class QuietCliTest {
   void convertPrintsNothingOnStderr() throws Exception {
     Path file = TestData.dir("corpus").resolve("state_dict_small.pt");
     assertQuiet("convert", file.toString(), tmp.resolve("out.pt").toString());
+  }
+
+  @Test
+  void resnetForwardPrintsNothingOnStderr() throws Exception {
+    // One small image: the convolutions oneDNN leaves alone, where LibTorch asks NNPACK whether
+    // it can run and, on CPUs NNPACK does not recognize, logged a warning per convolution (19
+    // here with -Dckpt4j.nnpack=true, which keeps NNPACK on).
+    Path input = tmp.resolve("input.pt");
+    try (Tensor x = torch.randn(1, 3, 32, 32)) {
+      TorchSaver.save(input, x);
+    }
+    Path weights = TestData.dir("resnet").resolve("resnet18.pt");
+    assertQuiet("run", "--arch", "resnet18", "--weights", weights.toString(), "--device", "cpu",
+        "--input", input.toString(), "--output", tmp.resolve("logits.pt").toString());
   }
 
   private void assertQuiet(String... args) throws Exception {

@@ -2,6 +2,7 @@ package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.CheckpointTree;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -47,17 +48,25 @@ final class InspectCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    try (LoadedCheckpoint checkpoint = CheckpointLoader.load(file, options)) {
-      PrintWriter err = spec.commandLine().getErr();
-      for (String warning : checkpoint.warnings()) err.println("warning: " + warning);
-      err.flush();
-      if (json) {
+    if (json) {
+      // The document hashes each tensor's elements: the one inspect that makes tensors.
+      try (LoadedCheckpoint checkpoint = CheckpointLoader.load(file, options)) {
+        printWarnings(checkpoint.tree());
         out.println(InspectJson.toJson(InspectJson.document(checkpoint)));
-      } else {
-        InspectText.print(checkpoint, out);
       }
+    } else {
+      // Structure only: no tensor bytes read and LibTorch never loaded (a fast start).
+      CheckpointTree tree = CheckpointLoader.describe(file, options);
+      printWarnings(tree);
+      InspectText.print(tree, out);
     }
     out.flush();
     return 0;
+  }
+
+  private void printWarnings(CheckpointTree tree) {
+    PrintWriter err = spec.commandLine().getErr();
+    for (String warning : tree.warnings()) err.println("warning: " + warning);
+    err.flush();
   }
 }

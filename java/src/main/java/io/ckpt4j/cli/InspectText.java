@@ -1,7 +1,7 @@
 package io.ckpt4j.cli;
 
 import io.ckpt4j.CheckpointException;
-import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.load.CheckpointTree;
 import io.ckpt4j.value.PythonTypes;
 import io.ckpt4j.value.TensorRef;
 import io.ckpt4j.value.TreeWalker;
@@ -20,7 +20,7 @@ final class InspectText {
 
   private InspectText() {}
 
-  static void print(LoadedCheckpoint checkpoint, PrintWriter out) throws CheckpointException {
+  static void print(CheckpointTree checkpoint, PrintWriter out) throws CheckpointException {
     long[] totals = new long[2];
     Map<String, Integer> prefixes = new LinkedHashMap<>();
     int[] keyed = new int[1];

@@ -25,12 +25,12 @@ public final class CheckpointLoader {
 
   /** torch.load: reads {@code file} as {@code options} say. */
   public static LoadedCheckpoint load(Path file, LoadOptions options) throws CheckpointException {
-    Loaded loaded = read(file, options);
-    TensorMaterializer materializer = new TensorMaterializer(loaded.storages(),
+    CheckpointTree tree = describe(file, options);
+    TensorMaterializer materializer = new TensorMaterializer(tree.storages(),
         options.mapLocation(),
         options.mmap() ? TensorMaterializer.Mode.MMAP : TensorMaterializer.Mode.READ,
         options.readThreads());
-    LoadedCheckpoint checkpoint = new LoadedCheckpoint(file, loaded, materializer);
+    LoadedCheckpoint checkpoint = new LoadedCheckpoint(tree, materializer);
     if (!options.mmap()) {
       try {
         checkpoint.preloadAll();
@@ -40,6 +40,15 @@ public final class CheckpointLoader {
       }
     }
     return checkpoint;
+  }
+
+  /**
+   * What {@code path} holds, without reading tensor bytes or loading LibTorch: Python's {@code
+   * torch.load(f, map_location="meta")}. The globals options of {@code options} apply; its
+   * map_location, mmap and thread settings do not (no tensor is made).
+   */
+  public static CheckpointTree describe(Path path, LoadOptions options) throws CheckpointException {
+    return new CheckpointTree(path, read(path, options));
   }
 
   /** The format of {@code path}, from its first bytes (or its layout: a shard index, a directory). */

@@ -5,12 +5,11 @@ import io.ckpt4j.OwnedResource;
 import io.ckpt4j.tensor.TensorMaterializer;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
+import io.ckpt4j.value.DType;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -25,50 +24,42 @@ import org.bytedeco.pytorch.Tensor;
  * the object tree, which holds no native memory, stays readable.
  */
 public final class LoadedCheckpoint extends OwnedResource {
-  private final Path path;
-  private final Format format;
-  private final Object root;
-  private final List<StorageRef> storages;
-  private final List<String> warnings;
+  private final CheckpointTree tree;
   private final TensorMaterializer materializer;
   private final Map<StorageRef, TensorRef> wholeStorages = new IdentityHashMap<>();
-  private final List<TensorRef> tensorRefs;
 
-  LoadedCheckpoint(Path path, Loaded loaded, TensorMaterializer materializer) {
-    this.path = path;
-    this.format = loaded.format();
-    this.root = loaded.root();
-    this.storages = loaded.storages();
-    this.warnings = loaded.warnings();
+  LoadedCheckpoint(CheckpointTree tree, TensorMaterializer materializer) {
+    this.tree = tree;
     this.materializer = materializer;
-    this.tensorRefs = List.copyOf(collectTensorRefs(root));
-    materializer.expect(tensorRefs);
+    materializer.expect(tree.tensorRefs());
+  }
+
+  /** What the checkpoint holds, without its tensors (stays readable after close). */
+  public CheckpointTree tree() {
+    return tree;
   }
 
   public Path path() {
-    return path;
+    return tree.path();
   }
 
   public Format format() {
-    return format;
+    return tree.format();
   }
 
   /** The object tree, as torch.load returns it (tensors as {@link TensorRef} leaves). */
   public Object root() {
-    return root;
+    return tree.root();
   }
 
   /** The root storages, in the order the file names them. */
   public List<StorageRef> storages() {
-    return storages;
+    return tree.storages();
   }
 
-  /**
-   * What was read although something was off, one line each, as Python warns: keys a shard of a
-   * sharded checkpoint holds that its index does not name. Empty for a clean file.
-   */
+  /** The read's warnings, one line each (see {@link CheckpointTree#warnings()}). */
   public List<String> warnings() {
-    return warnings;
+    return tree.warnings();
   }
 
   /** The LibTorch tensor behind {@code ref}, on its {@code map_location} device. */
@@ -81,8 +72,7 @@ public final class LoadedCheckpoint extends OwnedResource {
   public TensorRef wholeStorage(StorageRef storage) throws CheckpointException {
     TensorRef whole = wholeStorages.get(storage);
     if (whole == null) {
-      io.ckpt4j.value.DType dtype =
-          storage.dtype() == null ? io.ckpt4j.value.DType.UINT8 : storage.dtype();
+      DType dtype = storage.dtype() == null ? DType.UINT8 : storage.dtype();
       whole = TensorRef.create(storage, dtype, 0, new long[] {storage.nbytes() / dtype.itemSize()},
           new long[] {1}, false, "storage " + storage.key());
       wholeStorages.put(storage, whole);
@@ -97,38 +87,14 @@ public final class LoadedCheckpoint extends OwnedResource {
 
   /** Every tensor leaf of the tree, depth first, each once. */
   public List<TensorRef> tensorRefs() {
-    return tensorRefs;
-  }
-
-  private static List<TensorRef> collectTensorRefs(Object root) {
-    List<TensorRef> out = new ArrayList<>();
-    collect(root, out, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
-    return out;
-  }
-
-  private static void collect(Object value, List<TensorRef> out, Set<Object> seen) {
-    if (value instanceof TensorRef t) {
-      if (seen.add(t)) out.add(t);
-    } else if (value instanceof Map<?, ?> m) {
-      if (!seen.add(m)) return;
-      for (Object v : m.values()) collect(v, out, seen);
-    } else if (value instanceof List<?> l) {
-      if (!seen.add(l)) return;
-      for (Object v : l) collect(v, out, seen);
-    } else if (value instanceof io.ckpt4j.value.PyObject o) {
-      if (!seen.add(o)) return;
-      collect(o.args(), out, seen);
-      collect(o.state(), out, seen);
-      collect(o.listItems(), out, seen);
-      collect(o.dictItems(), out, seen);
-    }
+    return tree.tensorRefs();
   }
 
   /** Reads every storage now and builds every tensor over them (eager load, torch.load's). */
   void preloadAll() throws CheckpointException {
     ensureOpen();
     materializer.preloadAll();
-    materializer.tensors(tensorRefs);
+    materializer.tensors(tree.tensorRefs());
   }
 
   @Override
@@ -138,6 +104,6 @@ public final class LoadedCheckpoint extends OwnedResource {
 
   @Override
   protected String resourceName() {
-    return "the checkpoint " + path;
+    return "the checkpoint " + tree.path();
   }
 }

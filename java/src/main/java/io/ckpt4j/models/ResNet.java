@@ -6,6 +6,7 @@ import io.ckpt4j.OwnedResource;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.tensor.Devices;
 import java.util.ArrayList;
@@ -49,6 +50,11 @@ import org.bytedeco.pytorch.global.torch;
  * nothing). {@link #forward} frees every intermediate tensor before it returns. Not thread-safe.
  */
 public final class ResNet extends OwnedResource implements TorchModel {
+  static {
+    // LibTorch with ckpt4j's settings (quiet CPU convolutions), even when no checkpoint was read.
+    NativeStorage.ensureLoaded();
+  }
+
   /** torchvision's stem width: conv1's output channels and layer1's planes. */
   public static final long FULL_WIDTH = 64;
   /** torchvision's default {@code num_classes} (ImageNet). */

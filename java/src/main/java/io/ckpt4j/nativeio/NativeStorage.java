@@ -19,9 +19,32 @@ import org.bytedeco.pytorch.global.torch;
 @Platform(include = "ckpt4j_native.h", link = {"torch_cpu", "c10"}, library = NativeLibrary.NAME)
 @Namespace("ckpt4j")
 public final class NativeStorage {
+  /**
+   * Set to {@code true} to leave LibTorch's NNPACK convolutions enabled (see {@link
+   * #quietConvolutions}).
+   */
+  public static final String NNPACK_PROPERTY = "ckpt4j.nnpack";
+
   static {
     Loader.load(torch.class);
     Loader.load();
+    quietConvolutions();
+  }
+
+  /**
+   * LibTorch asks NNPACK whether it can run on each CPU convolution it considers for it, before
+   * checking the batch size NNPACK needs; on CPUs NNPACK's cpuinfo does not recognize (several
+   * cloud VMs) every such call logs "Could not initialize NNPACK! Reason: Unsupported hardware"
+   * on stderr (80 lines for the demo's two ResNet forwards). On x86-64 oneDNN takes the batched
+   * float convolutions NNPACK would take, so ckpt4j switches NNPACK off there, as Python's {@code
+   * torch.backends.nnpack.set_flags(False)} does; {@code -Dckpt4j.nnpack=true} keeps it.
+   */
+  private static void quietConvolutions() {
+    boolean x86 = "amd64".equals(System.getProperty("os.arch"))
+        || "x86_64".equals(System.getProperty("os.arch"));
+    if (x86 && !Boolean.getBoolean(NNPACK_PROPERTY)) {
+      torch.globalContext().setUserEnabledNNPACK(false);
+    }
   }
 
   private NativeStorage() {}
