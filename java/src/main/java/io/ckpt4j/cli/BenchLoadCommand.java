@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * {@code ckpt4j bench-load FILE...}: times loading each file eagerly (every storage read, every
  * tensor built), lazily (opened, no tensor bytes read, no tensors built) and mapped (lazy, then
  * every tensor built over its mapped storage: what torch.load(mmap=True) returns), best of N runs
- * in one warm JVM, one line per file and mode: {@code <file> <mode> <seconds>}. The benchmark
+ * in one JVM, one line per file and mode: {@code <file> <mode> <seconds>}, and a line {@code
+ * <file> tensors <count>}. The benchmark
  * script tests/bench/load.sh runs it beside Python's torch.load and prints the ratios.
  */
 @Command(name = "bench-load", hidden = true, description = "Time checkpoint loads (benchmark).")
@@ -45,6 +46,8 @@ final class BenchLoadCommand implements Callable<Integer> {
           for (TensorRef ref : ckpt.tensorRefs()) ckpt.tensor(ref);
         }
       }
+      out.printf("%s tensors %d%n", file, CheckpointLoader.describe(file,
+          LoadOptions.defaults()).tensorRefs().size());
       out.printf("%s eager %.4f%n", file, best(file, false, true));
       out.printf("%s lazy %.4f%n", file, best(file, true, false));
       out.printf("%s mapped %.4f%n", file, best(file, true, true));
