@@ -69,6 +69,10 @@ final class ConvertCommand implements Callable<Integer> {
       + " model (torch.save(model)), or the one a checkpoint holds")
   boolean stateDictOnly;
 
+  @Option(names = "--no-progress", description = "draw no progress bar (one is drawn on a"
+      + " terminal while a file of 64 MiB or more is written)")
+  boolean noProgress;
+
   @Mixin GlobalsOptions globals;
 
   @Spec CommandSpec spec;
@@ -97,7 +101,8 @@ final class ConvertCommand implements Callable<Integer> {
   }
 
   private SaveOptions saveOptions() throws CheckpointException {
-    SaveOptions save = SaveOptions.defaults();
+    SaveOptions save = SaveOptions.defaults().progress(
+        ProgressBar.onTerminal(spec.commandLine().getErr(), "writing " + out, !noProgress));
     if (mapLocation != null) {
       try {
         save = save.mapLocation(MapLocation.parse(mapLocation));

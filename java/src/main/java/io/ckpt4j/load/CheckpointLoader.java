@@ -33,7 +33,7 @@ public final class CheckpointLoader {
     LoadedCheckpoint checkpoint = new LoadedCheckpoint(tree, materializer);
     if (!options.mmap()) {
       try {
-        checkpoint.preloadAll();
+        checkpoint.preloadAll(options.progress());
       } catch (CheckpointException e) {
         checkpoint.close();
         throw e;

@@ -1,5 +1,6 @@
 package io.ckpt4j.load;
 
+import io.ckpt4j.ProgressListener;
 import io.ckpt4j.tensor.MapLocation;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -30,25 +31,28 @@ public final class LoadOptions {
   private final Set<String> allowedGlobals;
   private final boolean inertObjects;
   private final int readThreads;
+  private final ProgressListener progress;
 
   private LoadOptions(MapLocation mapLocation, boolean mmap, Set<String> allowedGlobals,
-      boolean inertObjects, int readThreads) {
+      boolean inertObjects, int readThreads, ProgressListener progress) {
     this.mapLocation = mapLocation;
     this.mmap = mmap;
     this.allowedGlobals = allowedGlobals;
     this.inertObjects = inertObjects;
     this.readThreads = readThreads;
+    this.progress = progress;
   }
 
   /** Saved devices, eager reads, weights-only globals. */
   public static LoadOptions defaults() {
-    return new LoadOptions(MapLocation.none(), false, Set.of(), false, DEFAULT_READ_THREADS);
+    return new LoadOptions(MapLocation.none(), false, Set.of(), false, DEFAULT_READ_THREADS,
+        ProgressListener.NONE);
   }
 
   /** {@code map_location}: where each storage goes. */
   public LoadOptions mapLocation(MapLocation mapLocation) {
     return new LoadOptions(Objects.requireNonNull(mapLocation, "mapLocation"), mmap,
-        allowedGlobals, inertObjects, readThreads);
+        allowedGlobals, inertObjects, readThreads, progress);
   }
 
   /** {@code map_location="cpu"} and the like; see {@link MapLocation#parse(String)}. */
@@ -58,7 +62,7 @@ public final class LoadOptions {
 
   /** {@code mmap=True}: open without reading tensor bytes; each storage is mapped on first use. */
   public LoadOptions mmap(boolean mmap) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
   }
 
   /**
@@ -68,7 +72,8 @@ public final class LoadOptions {
   public LoadOptions allowGlobals(String... qualifiedNames) {
     Set<String> names = new LinkedHashSet<>(allowedGlobals);
     Collections.addAll(names, qualifiedNames);
-    return new LoadOptions(mapLocation, mmap, Set.copyOf(names), inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, Set.copyOf(names), inertObjects, readThreads,
+        progress);
   }
 
   /**
@@ -76,13 +81,22 @@ public final class LoadOptions {
    * name + args + state, nothing called): a whole pickled {@code nn.Module}, say.
    */
   public LoadOptions inertObjects(boolean inertObjects) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
   }
 
   /** Threads that read storages in parallel when loading eagerly (default: one per core). */
   public LoadOptions readThreads(int readThreads) {
     if (readThreads < 1) throw new IllegalArgumentException("readThreads must be >= 1");
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
+  }
+
+  /**
+   * Told the tensor bytes an eager load has read so far, after each block of storages (a mapped
+   * load reads nothing up front and tells nothing).
+   */
+  public LoadOptions progress(ProgressListener progress) {
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
+        Objects.requireNonNull(progress, "progress"));
   }
 
   public MapLocation mapLocation() {
@@ -103,5 +117,9 @@ public final class LoadOptions {
 
   public int readThreads() {
     return readThreads;
+  }
+
+  public ProgressListener progress() {
+    return progress;
   }
 }

@@ -2,6 +2,7 @@ package io.ckpt4j.load;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.OwnedResource;
+import io.ckpt4j.ProgressListener;
 import io.ckpt4j.tensor.TensorMaterializer;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
@@ -91,9 +92,9 @@ public final class LoadedCheckpoint extends OwnedResource {
   }
 
   /** Reads every storage now and builds every tensor over them (eager load, torch.load's). */
-  void preloadAll() throws CheckpointException {
+  void preloadAll(ProgressListener progress) throws CheckpointException {
     ensureOpen();
-    materializer.preloadAll();
+    materializer.preloadAll(progress);
     materializer.tensors(tree.tensorRefs());
   }
 

@@ -1,5 +1,6 @@
 package io.ckpt4j.save;
 
+import io.ckpt4j.ProgressListener;
 import io.ckpt4j.tensor.MapLocation;
 import java.util.Objects;
 
@@ -23,22 +24,25 @@ public final class SaveOptions {
   private final MapLocation mapLocation;
   private final boolean fsync;
   private final boolean hostCopiesForTesting;
+  private final ProgressListener progress;
 
-  private SaveOptions(MapLocation mapLocation, boolean fsync, boolean hostCopiesForTesting) {
+  private SaveOptions(MapLocation mapLocation, boolean fsync, boolean hostCopiesForTesting,
+      ProgressListener progress) {
     this.mapLocation = mapLocation;
     this.fsync = fsync;
     this.hostCopiesForTesting = hostCopiesForTesting;
+    this.progress = progress;
   }
 
   /** Locations as they are, durable writes (the file and its directory are fsynced). */
   public static SaveOptions defaults() {
-    return new SaveOptions(MapLocation.none(), true, false);
+    return new SaveOptions(MapLocation.none(), true, false, ProgressListener.NONE);
   }
 
   /** The location recorded for each storage, given its current one; see the class comment. */
   public SaveOptions mapLocation(MapLocation mapLocation) {
     return new SaveOptions(Objects.requireNonNull(mapLocation, "mapLocation"), fsync,
-        hostCopiesForTesting);
+        hostCopiesForTesting, progress);
   }
 
   /**
@@ -56,7 +60,7 @@ public final class SaveOptions {
    * empty or partial file at the target.
    */
   public SaveOptions fsync(boolean fsync) {
-    return new SaveOptions(mapLocation, fsync, hostCopiesForTesting);
+    return new SaveOptions(mapLocation, fsync, hostCopiesForTesting, progress);
   }
 
   /**
@@ -64,7 +68,13 @@ public final class SaveOptions {
    * written), so that path runs on machines without CUDA.
    */
   SaveOptions hostCopiesForTesting(boolean on) {
-    return new SaveOptions(mapLocation, fsync, on);
+    return new SaveOptions(mapLocation, fsync, on, progress);
+  }
+
+  /** Told the tensor bytes written so far, after each storage. */
+  public SaveOptions progress(ProgressListener progress) {
+    return new SaveOptions(mapLocation, fsync, hostCopiesForTesting,
+        Objects.requireNonNull(progress, "progress"));
   }
 
   public MapLocation mapLocation() {
@@ -73,6 +83,10 @@ public final class SaveOptions {
 
   public boolean fsync() {
     return fsync;
+  }
+
+  public ProgressListener progress() {
+    return progress;
   }
 
   boolean hostCopiesForTesting() {

@@ -1,6 +1,7 @@
 package io.ckpt4j.save;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.ProgressListener;
 import io.ckpt4j.container.zip.ZipEntry;
 import io.ckpt4j.container.zip.ZipWriter;
 import java.math.BigInteger;
@@ -36,10 +37,14 @@ final class TorchArchive {
 
   /**
    * Writes the archive to {@code file}: the pickle, then each storage's bytes streamed from its
-   * memory ({@code hostCopies}: CPU storages through the device path, a test seam).
+   * memory ({@code hostCopies}: CPU storages through the device path, a test seam), telling
+   * {@code progress} the storage bytes written after each storage.
    */
   static void write(Path file, String root, byte[] pickle, List<SavedStorages.Entry> storages,
-      boolean hostCopies) throws CheckpointException {
+      boolean hostCopies, ProgressListener progress) throws CheckpointException {
+    long total = 0;
+    for (SavedStorages.Entry s : storages) total = Math.addExact(total, s.nbytes());
+    long done = 0;
     try (ZipWriter zip = ZipWriter.create(file, ZipWriter.DEFAULT_ALIGNMENT)) {
       zip.writeEntry(root + "/data.pkl", ByteBuffer.wrap(pickle));
       zip.writeEntry(root + "/.format_version", ascii(FORMAT_VERSION));
@@ -49,6 +54,8 @@ final class TorchArchive {
       for (SavedStorages.Entry s : storages) {
         zip.writeEntry(root + "/data/" + s.key(), s.nbytes(),
             out -> StorageStream.write(s, out, hostCopies));
+        done += s.nbytes();
+        progress.bytes(done, total);
       }
       zip.writeEntry(root + "/version", ascii(ARCHIVE_VERSION));
       zip.writeEntry(root + "/.data/serialization_id", ascii(serializationId(zip.entries())));

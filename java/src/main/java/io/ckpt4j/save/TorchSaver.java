@@ -92,6 +92,6 @@ public final class TorchSaver {
     }
     String root = TorchArchive.rootName(path);
     AtomicFile.write(path, options.fsync(), temp -> TorchArchive.write(temp, root, pickle,
-        storages.entries(), options.hostCopiesForTesting()));
+        storages.entries(), options.hostCopiesForTesting(), options.progress()));
   }
 }

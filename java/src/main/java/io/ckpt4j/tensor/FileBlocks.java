@@ -21,11 +21,15 @@ import org.bytedeco.pytorch.TensorVector;
  *
  * <p>One block per file is the common case: a zip checkpoint's storages sit back to back, 64-byte
  * aligned, with only small zip headers between them. A gap larger than {@link #MAX_GAP} starts a
- * new block, so unrelated bytes are never read.
+ * new block, so unrelated bytes are never read; so does a block reaching {@link #MAX_BLOCK}, so
+ * that a large file is read in steps a progress display can follow (each step is still large
+ * enough to split over threads).
  */
 final class FileBlocks {
   /** The most unused bytes one block may span between two storages. */
   static final long MAX_GAP = 1L << 20;
+  /** A block grows past this many bytes only by its first storage (a storage is never split). */
+  static final long MAX_BLOCK = 256L << 20;
 
   /** A run of storages of one file: the byte range and the storages in it. */
   record Block(Path file, long offset, long length, List<StorageRef> storages) {}
@@ -35,6 +39,11 @@ final class FileBlocks {
 
   /** Plans blocks for every file-backed root storage among {@code roots}. */
   FileBlocks(List<StorageRef> roots) {
+    this(roots, MAX_BLOCK);
+  }
+
+  /** Plans blocks of at most {@code maxBlock} bytes (unless one storage is larger). */
+  FileBlocks(List<StorageRef> roots, long maxBlock) {
     Map<Path, List<StorageRef>> byFile = new LinkedHashMap<>();
     for (StorageRef root : roots) {
       if (root.source() instanceof StorageRef.FileRange range) {
@@ -48,7 +57,8 @@ final class FileBlocks {
       long start = 0;
       long end = 0;
       for (StorageRef s : sorted) {
-        if (!run.isEmpty() && offset(s) - end > MAX_GAP) {
+        long nextEnd = Math.max(end, offset(s) + s.nbytes());
+        if (!run.isEmpty() && (offset(s) - end > MAX_GAP || nextEnd - start > maxBlock)) {
           add(new Block(e.getKey(), start, end - start, run));
           run = new ArrayList<>();
         }
@@ -71,6 +81,13 @@ final class FileBlocks {
 
   List<Block> blocks() {
     return blocks;
+  }
+
+  /** The bytes all blocks span. */
+  long totalBytes() {
+    long total = 0;
+    for (Block b : blocks) total = Math.addExact(total, b.length());
+    return total;
   }
 
   /** The block that holds {@code root}, or null when its bytes are not in a file. */

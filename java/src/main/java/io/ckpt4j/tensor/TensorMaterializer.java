@@ -3,6 +3,7 @@ package io.ckpt4j.tensor;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
+import io.ckpt4j.ProgressListener;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.StorageRef;
@@ -159,9 +160,18 @@ public final class TensorMaterializer extends OwnedResource {
 
   /** Reads (or maps) every root storage now: an eager load. */
   public void preloadAll() throws CheckpointException {
+    preloadAll(ProgressListener.NONE);
+  }
+
+  /** {@link #preloadAll()}, telling {@code progress} the file bytes read after each block. */
+  public void preloadAll(ProgressListener progress) throws CheckpointException {
     ensureOpen();
+    long total = blocks.totalBytes();
+    long done = 0;
     for (FileBlocks.Block block : blocks.blocks()) {
       if (!storageIndex.containsKey(block.storages().get(0))) loadBlock(block);
+      done += block.length();
+      progress.bytes(done, total);
     }
     for (StorageRef root : roots) storage(root);
   }
