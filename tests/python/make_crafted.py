@@ -229,6 +229,33 @@ def format_cases(outdir):
     return cases
 
 
+class RunsShell:
+    """Pickles as a call of os.system: what a hostile file hides after harmless classes."""
+
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+def globals_cases(outdir):
+    """Real torch.save files with classes torch's weights_only refuses, and what torch says the
+    file needs: ckpt4j's one hint must name all of them (so applying it makes the file load), or,
+    when one of them runs code, suggest nothing."""
+    import argparse
+    import pathlib
+    state = OrderedDict(w=torch.arange(6, dtype=torch.float32))
+    args = argparse.Namespace(lr=0.1, out=pathlib.PurePosixPath("/runs/1"))
+    out = []
+    for name, obj in (("two_globals", {"model": state, "args": args}),
+                      ("code_after_class", {"model": state, "args": args, "x": RunsShell()})):
+        path = os.path.join(outdir, name + ".pt")
+        torch.save(obj, path)
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        out.append({"name": name, "file": name + ".pt", "torch_error": torch_verdict(path),
+                    "torch_unsafe_globals": sorted(unsafe),
+                    "runs_code": any(g.startswith(("os.", "posix.")) for g in unsafe)})
+    return out
+
+
 def torch_verdict(path):
     try:
         torch.load(path, map_location="cpu")
@@ -275,7 +302,7 @@ def main(outdir):
     index.extend(hint_cases(outdir))
     index.extend(format_cases(outdir))
     with open(os.path.join(outdir, "index.json"), "w") as f:
-        json.dump({"cases": index}, f, indent=1)
+        json.dump({"cases": index, "globals_cases": globals_cases(outdir)}, f, indent=1)
     refused = sum(1 for c in index if c["torch_error"])
     print("make_crafted: %d cases in %s (torch 2.13 refuses %d)" % (len(index), outdir, refused))
 

@@ -1,11 +1,14 @@
 package io.ckpt4j.load;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.CliRun;
 import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
 import io.ckpt4j.container.zip.ZipArchive;
@@ -18,6 +21,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -80,6 +85,45 @@ class CraftedFilesTest {
     assertTrue(e.getMessage().endsWith("load the file through the checkpoint reader"),
         e.getMessage());
     loadAll(file, LoadOptions.defaults()); // the hint, applied
+  }
+
+  /**
+   * A file needing several classes torch's weights_only refuses: the one refusal names every
+   * global torch's own {@code get_unsafe_globals_in_checkpoint} reports, and its CLI hint, applied
+   * as it is written, makes the file load; when one of them runs code, it suggests nothing.
+   */
+  @TestFactory
+  Stream<DynamicTest> globalHintsNameWhatTheFileNeeds() throws IOException {
+    Path dir = TestData.dir("crafted");
+    JsonNode index = new ObjectMapper().readTree(dir.resolve("index.json").toFile());
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode c : index.get("globals_cases")) {
+      Path file = dir.resolve(c.get("file").asText());
+      List<String> torchSays = new ArrayList<>();
+      c.get("torch_unsafe_globals").forEach(g -> torchSays.add(g.asText()));
+      tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
+        assertFalse(c.get("torch_error").isNull(), "torch refuses it with weights_only");
+        CheckpointException e = Refusals.assertRefused(Kind.REFUSED_GLOBAL,
+            () -> loadAll(file, LoadOptions.defaults()));
+        String message = e.getMessage();
+        if (c.get("runs_code").asBoolean()) {
+          assertTrue(message.contains("runs code"), message);
+          assertFalse(message.contains("--allow-global") || message.contains("allowGlobals"),
+              message);
+          return;
+        }
+        for (String global : torchSays) assertTrue(message.contains("'" + global + "'"), message);
+        Matcher cli = Pattern.compile("\\(CLI: ([^)]*)\\)$").matcher(message);
+        assertTrue(cli.find(), message);
+        List<String> args = new ArrayList<>(List.of("inspect"));
+        args.addAll(List.of(cli.group(1).split(" ")));
+        args.add(file.toString());
+        CliRun run = CliRun.of(args.toArray(String[]::new)); // the hint, applied
+        assertEquals(0, run.exit(), run.stderr());
+      }));
+    }
+    assertEquals(2, tests.size());
+    return tests.stream();
   }
 
   /** Loads and builds every tensor (so lazy mode reaches its storages too). */

@@ -1,6 +1,7 @@
 package io.ckpt4j.load;
 
 import io.ckpt4j.pickle.GlobalResolver;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -36,6 +37,11 @@ final class CheckpointGlobals {
     return chain;
   }
 
+  /** True for a global that runs code or reaches the system (never read as data unasked). */
+  static boolean runsCode(String qualifiedName) {
+    return !qualifiedName.equals(GETATTR) && !mayBeInert(qualifiedName);
+  }
+
   private static boolean mayBeInert(String qualifiedName) {
     for (String module : NEVER_INERT_MODULES) {
       if (qualifiedName.startsWith(module + ".")) return false;
@@ -51,9 +57,34 @@ final class CheckpointGlobals {
           + " it, but if you trust the file it reads the module's weights: LoadOptions"
           + ".inertObjects(true) and StateDict.fromWholeModule (CLI: convert --state-dict)";
     }
-    return "unsupported global '" + qualifiedName + "' in " + where + ": it is not one"
-        + " torch.load(weights_only=True) accepts, and ckpt4j never runs code; if you trust the"
-        + " file, read it as an inert object with LoadOptions.allowGlobals(\"" + qualifiedName
-        + "\") (CLI: --allow-global " + qualifiedName + ")";
+    return refusal(List.of(qualifiedName), where);
+  }
+
+  /**
+   * The error for a file that needs all of {@code qualifiedNames} (in the order met, the first at
+   * {@code where}): a hint that allows them all, which makes the file load — or, when one of them
+   * runs code, no hint: that file is a program, not data.
+   */
+  static String refusal(List<String> qualifiedNames, String where) {
+    String first = qualifiedNames.get(0);
+    String dangerous = qualifiedNames.stream().filter(CheckpointGlobals::runsCode).findFirst()
+        .orElse(null);
+    if (dangerous != null) {
+      return "unsupported global '" + first + "' in " + where + ": " + (dangerous.equals(first)
+          ? "it runs code or reaches the system" : "the file also uses '" + dangerous + "', which"
+          + " runs code or reaches the system") + ", so the file is a program rather than saved"
+          + " data; ckpt4j never runs code and suggests no way to read it: load only files whose"
+          + " origin you know";
+    }
+    String quoted = String.join(", ", qualifiedNames.stream().map(n -> "'" + n + "'").toList());
+    String args = String.join(", ", qualifiedNames.stream().map(n -> "\"" + n + "\"").toList());
+    String cli = String.join(" ", qualifiedNames.stream().map(n -> "--allow-global " + n)
+        .toList());
+    boolean one = qualifiedNames.size() == 1;
+    return "unsupported global" + (one ? " " : "s ") + quoted + " in " + where + ": "
+        + (one ? "it is not one" : "they are not ones") + " torch.load(weights_only=True) accepts,"
+        + " and ckpt4j never runs code; if you trust the file, read " + (one ? "it as an inert"
+        + " object" : "them as inert objects") + " with LoadOptions.allowGlobals(" + args + ")"
+        + " (CLI: " + cli + ")";
   }
 }

@@ -13,6 +13,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Opens any checkpoint by its content (the extension means nothing: .pt .pth .pkl .bin .ckpt are
@@ -79,33 +82,52 @@ public final class CheckpointLoader {
   }
 
   /**
-   * {@link #readFile}; a refused global in a whole pickled nn.Module ({@code torch.save(model)})
-   * is reported as that, with the option that reads it (read again as inert objects to tell).
+   * {@link #readFile}; when a global is refused, the file is read once more with every global
+   * recorded and read as an inert object (nothing runs either way) so that the error tells what
+   * the file is: a whole pickled nn.Module ({@code torch.save(model)}) and the option that reads
+   * it, or every global the file needs in one hint that makes it load, or that it runs code.
    */
   private static Loaded readFileExplained(Path file, LoadOptions options)
       throws CheckpointException {
     try {
       return readFile(file, options);
     } catch (UnsupportedGlobalException e) {
-      if (options.inertObjects()) throw e;
-      PyObject module;
+      if (options.inertObjects() || e.where() == null
+          || e.qualifiedName().equals(CheckpointGlobals.GETATTR)) {
+        throw e;
+      }
+      Set<String> needed = new LinkedHashSet<>();
+      Loaded inert;
       try {
-        module = PickledModules.near(readFile(file, options.inertObjects(true)).root());
+        inert = readFile(file, CheckpointGlobals.resolver(options).orElse(
+            GlobalResolver.inert(name -> {
+              needed.add(name);
+              return true;
+            })));
       } catch (CheckpointException again) {
         throw e;
       }
-      if (module == null) throw e;
-      throw new UnsupportedGlobalException(e.module(), e.name(), file + " is a whole pickled"
-          + " nn.Module (" + PythonTypes.printable(module.className()) + ", torch.save(model)):"
-          + " if you trust it, read all its classes as inert objects and its weights with"
-          + " LoadOptions.inertObjects(true) and StateDict.fromWholeModule (CLI: --inert-objects;"
-          + " convert --state-dict); in detail: " + e.getMessage(), e);
+      PyObject module = PickledModules.near(inert.root());
+      boolean runsCode = needed.stream().anyMatch(CheckpointGlobals::runsCode);
+      if (module != null && !runsCode) {
+        throw new UnsupportedGlobalException(e.module(), e.name(), e.where(), file + " is a whole"
+            + " pickled nn.Module (" + PythonTypes.printable(module.className())
+            + ", torch.save(model)): if you trust it, read all its classes as inert objects and"
+            + " its weights with LoadOptions.inertObjects(true) and StateDict.fromWholeModule"
+            + " (CLI: --inert-objects; convert --state-dict); in detail: " + e.getMessage(), e);
+      }
+      if (needed.size() <= 1) throw e;
+      throw new UnsupportedGlobalException(e.module(), e.name(), e.where(),
+          CheckpointGlobals.refusal(List.copyOf(needed), e.where()), e);
     }
   }
 
   /** Parses one checkpoint file's structure, by its format (no tensor bytes read). */
   static Loaded readFile(Path file, LoadOptions options) throws CheckpointException {
-    GlobalResolver resolver = CheckpointGlobals.resolver(options);
+    return readFile(file, CheckpointGlobals.resolver(options));
+  }
+
+  private static Loaded readFile(Path file, GlobalResolver resolver) throws CheckpointException {
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
       return switch (sniffed.format()) {

@@ -55,7 +55,7 @@ final class CallerCode {
 
   private UnsupportedGlobalException refusal(String module, String name, Throwable cause) {
     String where = in.where() + " at byte " + in.opStart();
-    return new UnsupportedGlobalException(module, name,
+    return new UnsupportedGlobalException(module, name, where,
         options.refusal().message(global(module, name), where), cause);
   }
 

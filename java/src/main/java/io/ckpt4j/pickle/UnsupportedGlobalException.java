@@ -13,6 +13,7 @@ public class UnsupportedGlobalException extends CheckpointException {
 
   private final String module;
   private final String name;
+  private final String where;
 
   /** A refusal of {@code module.name} with a plain message; the unpickler words the final one. */
   public UnsupportedGlobalException(String module, String name) {
@@ -24,13 +25,24 @@ public class UnsupportedGlobalException extends CheckpointException {
     super(Kind.REFUSED_GLOBAL, message);
     this.module = module;
     this.name = name;
+    this.where = null;
   }
 
   /** A refusal of {@code module.name} with the given one-line message and cause. */
   public UnsupportedGlobalException(String module, String name, String message, Throwable cause) {
+    this(module, name, null, message, cause);
+  }
+
+  /**
+   * A refusal of {@code module.name} found at {@code where} (the pickle and byte, as the
+   * unpickler words it), with the given one-line message and cause.
+   */
+  public UnsupportedGlobalException(String module, String name, String where, String message,
+      Throwable cause) {
     super(Kind.REFUSED_GLOBAL, message, cause);
     this.module = module;
     this.name = name;
+    this.where = where;
   }
 
   /** The refused global's module, e.g. {@code "os"}. */
@@ -41,6 +53,11 @@ public class UnsupportedGlobalException extends CheckpointException {
   /** The refused global's name, e.g. {@code "system"}. */
   public String name() {
     return name;
+  }
+
+  /** Where the unpickler met the global (pickle and byte), or null when it did not say. */
+  public String where() {
+    return where;
   }
 
   /** {@code module + "." + name}. */
