@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CliRun;
 import io.ckpt4j.TestData;
 import io.ckpt4j.layout.hf.ShardFormat;
 import io.ckpt4j.layout.hf.ShardPlan;
@@ -65,6 +66,9 @@ class ShardedSaverTest {
     save(out, "resaved_single", "tied", ShardFormat.TORCH, "5GB");
     // Python's sharded checkpoint, opened lazily through its directory, re-sharded as torch files
     save(out, "from_python_shards", "safetensors", ShardFormat.TORCH, "25KB");
+    // the CLI: convert IN OUTDIR --max-shard-size SIZE [--shard-format F]
+    convert(out, "cli_safetensors", "plain", ShardFormat.SAFETENSORS, "40KB");
+    convert(out, "cli_torch_from_python_shards", "safetensors", ShardFormat.TORCH, "25KB");
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("manifest.json").toFile(),
         Map.of("cases", cases));
     String verdict = pythonCheck(out);
@@ -74,10 +78,7 @@ class ShardedSaverTest {
   /** Shards source {@code source} (a sources/NAME.pt, or a case directory) into out/NAME. */
   private void save(Path out, String name, String source, ShardFormat format, Object maxSize)
       throws Exception {
-    Path shards = TestData.dir("shards");
-    JsonNode sources = TestData.manifest("shards").get("sources");
-    Path file = sources.has(source) ? shards.resolve(sources.get(source).asText())
-        : shards.resolve(source);
+    Path file = sourceFile(source);
     long bytes = maxSize instanceof String s ? ShardSize.parse(s) : (Long) maxSize;
     try (LoadedCheckpoint ckpt = CheckpointLoader.load(file,
         LoadOptions.defaults().mapLocation("cpu").mmap(true))) {
@@ -86,6 +87,29 @@ class ShardedSaverTest {
           SaveOptions.defaults().fsync(false));
       assertEquals(stateDict.size(), plan.weightMap().size());
     }
+    addCase(name, source, format, maxSize, bytes);
+  }
+
+  /** {@link #save} through {@code ckpt4j convert SOURCE OUT/NAME --max-shard-size SIZE}. */
+  private void convert(Path out, String name, String source, ShardFormat format, String maxSize)
+      throws Exception {
+    CliRun run = CliRun.of("convert", sourceFile(source).toString(), out.resolve(name).toString(),
+        "--max-shard-size", maxSize, "--shard-format",
+        format == ShardFormat.SAFETENSORS ? "safetensors" : "torch");
+    assertEquals(0, run.exit(), run.stderr());
+    addCase(name, source, format, maxSize, ShardSize.parse(maxSize));
+  }
+
+  private static Path sourceFile(String source) throws IOException {
+    Path shards = TestData.dir("shards");
+    JsonNode sources = TestData.manifest("shards").get("sources");
+    return sources.has(source) ? shards.resolve(sources.get(source).asText())
+        : shards.resolve(source);
+  }
+
+  private void addCase(String name, String source, ShardFormat format, Object maxSize, long bytes)
+      throws IOException {
+    JsonNode sources = TestData.manifest("shards").get("sources");
     cases.removeIf(c -> c.get("name").equals(name));
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name);

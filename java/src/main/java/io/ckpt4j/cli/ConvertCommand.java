@@ -3,11 +3,14 @@ package io.ckpt4j.cli;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.libtorch.TorchScript;
+import io.ckpt4j.layout.hf.ShardFormat;
+import io.ckpt4j.layout.hf.ShardSize;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.save.SaveOptions;
+import io.ckpt4j.save.ShardedSaver;
 import io.ckpt4j.save.TorchSaver;
 import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.tensor.MapLocation;
@@ -49,8 +52,20 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IN", description = "the checkpoint to read")
   Path in;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "the .pt file to write")
+  @Parameters(index = "1", paramLabel = "OUT",
+      description = "the .pt file to write (a directory with --max-shard-size)")
   Path out;
+
+  @Option(names = "--max-shard-size", paramLabel = "SIZE",
+      description = "write the state dict into directory OUT as save_pretrained(OUT,"
+          + " max_shard_size=SIZE) does: shards of at most SIZE (5GB, 500MB, 10GiB, bytes) and"
+          + " their index")
+  String maxShardSize;
+
+  @Option(names = "--shard-format", paramLabel = "F", defaultValue = "safetensors",
+      description = "with --max-shard-size: safetensors (model-00001-of-0000N.safetensors, the"
+          + " default, as safe_serialization=True) or torch (pytorch_model-00001-of-0000N.bin)")
+  String shardFormat;
 
   @Option(names = "--map-location", paramLabel = "DEV",
       description = "record every storage as saved on DEV (cpu, cuda:0) or remap (cuda:1=cuda:0,"
@@ -89,7 +104,7 @@ final class ConvertCommand implements Callable<Integer> {
       // Asked for by name: the archive is loaded by LibTorch (its code runs), never by sniffing.
       try (StateDict weights = TorchScript.stateDict(in);
           StateDict renamed = renamed(weights)) {
-        TorchSaver.save(out, renamed.toPython(), save);
+        saveStateDict(renamed, null, save);
       }
     } else {
       convertCheckpoint(save);
@@ -120,10 +135,11 @@ final class ConvertCommand implements Callable<Integer> {
     LoadOptions load = globals.mappedOnCpu();
     if (stateDictOnly) load = load.inertObjects(true);
     try (LoadedCheckpoint checkpoint = CheckpointLoader.load(in, load)) {
-      if (stateDictOnly) {
+      if (stateDictOnly || maxShardSize != null) {
+        // Shards hold a state dict, as save_pretrained writes one.
         try (StateDict extracted = StateDict.extract(checkpoint);
             StateDict renamed = renamed(extracted)) {
-          TorchSaver.save(out, renamed.toPython(), save);
+          saveStateDict(renamed, checkpoint, save);
         }
       } else if (stripPrefix != null || addPrefix != null) {
         Object found = StateDict.locate(checkpoint);
@@ -136,6 +152,23 @@ final class ConvertCommand implements Callable<Integer> {
         TorchSaver.save(out, checkpoint, save);
       }
     }
+  }
+
+  /** Writes {@code stateDict} to OUT: one file, or shards and their index. */
+  private void saveStateDict(StateDict stateDict, LoadedCheckpoint source, SaveOptions save)
+      throws CheckpointException {
+    if (maxShardSize == null) {
+      TorchSaver.save(out, stateDict.toPython(), save);
+      return;
+    }
+    ShardFormat format = switch (shardFormat) {
+      case "safetensors" -> ShardFormat.SAFETENSORS;
+      case "torch" -> ShardFormat.TORCH;
+      default -> throw new CheckpointException(Kind.INVALID_VALUE, "--shard-format " + shardFormat
+          + ": not a shard format; use safetensors or torch");
+    };
+    ShardedSaver.save(out, stateDict.asMap(), source, format, ShardSize.parse(maxShardSize),
+        save);
   }
 
   /** The state dict with --strip-prefix, then --add-prefix applied (a new reference either way). */
