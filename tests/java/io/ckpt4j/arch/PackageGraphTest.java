@@ -41,6 +41,7 @@ class PackageGraphTest {
       "io.ckpt4j.checkpoint.optim..",
       "io.ckpt4j.checkpoint.sched..",
       "io.ckpt4j.checkpoint",    // training checkpoints
+      "io.ckpt4j.diff..",        // comparing two checkpoints
       "io.ckpt4j.cli..");
 
   private static JavaClasses classes;

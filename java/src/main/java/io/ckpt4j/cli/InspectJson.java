@@ -114,7 +114,7 @@ public final class InspectJson {
   }
 
   /** A float as JSON: a number, or "nan" / "inf" / "-inf", which JSON cannot spell. */
-  private static JsonNode floatNode(double d) {
+  static JsonNode floatNode(double d) {
     if (Double.isNaN(d)) return NODES.textNode("nan");
     if (Double.isInfinite(d)) return NODES.textNode(d > 0 ? "inf" : "-inf");
     return NODES.numberNode(d);

@@ -28,7 +28,7 @@ final class InspectText {
     TreeWalker.walk(checkpoint.root(), new TreeWalker.Visitor() {
       @Override
       public void leaf(List<Object> path, Object value) {
-        String name = name(path);
+        String name = TreeWalker.pathName(path);
         if (value instanceof TensorRef t) {
           totals[0]++;
           totals[1] += t.nbytes();
@@ -48,7 +48,7 @@ final class InspectText {
 
       @Override
       public void empty(List<Object> path, String type) {
-        out.printf("  %-48s empty %s%n", name(path), type);
+        out.printf("  %-48s empty %s%n", TreeWalker.pathName(path), type);
       }
     });
     out.printf("%d tensors, %s%n", totals[0], bytes(totals[1]));
@@ -56,16 +56,6 @@ final class InspectText {
       out.printf("%d of %d tensor keys start with '%s' (saved through %s)%n", e.getValue(),
           keyed[0], e.getKey(), KNOWN_PREFIXES.get(e.getKey()));
     }
-  }
-
-  private static String name(List<Object> path) {
-    if (path.isEmpty()) return "(root)";
-    StringBuilder sb = new StringBuilder();
-    for (Object k : path) {
-      if (k instanceof Long i) sb.append('[').append(i).append(']');
-      else sb.append(sb.length() == 0 ? "" : "/").append(k);
-    }
-    return sb.toString();
   }
 
   private static String describe(Object value) {

@@ -11,7 +11,8 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     version = "ckpt4j 0.1.0 (LibTorch 2.13.0)",
     description = "Read and write PyTorch checkpoints on the JVM, through LibTorch.",
-    subcommands = {DemoCommand.class, InspectCommand.class, ConvertCommand.class, RunCommand.class,
+    subcommands = {DemoCommand.class, InspectCommand.class, ConvertCommand.class, DiffCommand.class,
+        RunCommand.class,
         BenchLoadCommand.class, BenchSaveCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   /** Exit status for a file ckpt4j cannot read (bad, hostile or unsupported input). */

@@ -36,6 +36,20 @@ public final class TreeWalker {
     this.visitor = visitor;
   }
 
+  /**
+   * A leaf's path as {@code inspect} and {@code diff} print it: dict keys joined by {@code /},
+   * list and tuple indices (and integer dict keys) as {@code [i]}; the root is {@code (root)}.
+   */
+  public static String pathName(List<Object> path) {
+    if (path.isEmpty()) return "(root)";
+    StringBuilder sb = new StringBuilder();
+    for (Object k : path) {
+      if (k instanceof Long i) sb.append('[').append(i).append(']');
+      else sb.append(sb.length() == 0 ? "" : "/").append(k);
+    }
+    return sb.toString();
+  }
+
   public static void walk(Object root, Visitor visitor) throws CheckpointException {
     new TreeWalker(visitor).visit(root);
   }
