@@ -55,7 +55,10 @@ public final class CheckpointLoader {
     }
   }
 
-  /** What ckpt4j says about a TorchScript or LibTorch archive (why it reads no data from it). */
+  /**
+   * What ckpt4j says about a TorchScript or LibTorch archive or an AOTInductor package (why it
+   * reads no data from it).
+   */
   public static String archiveNote(Path file) throws CheckpointException {
     return ZipCheckpointReader.archiveRefusal(file);
   }
@@ -103,8 +106,9 @@ public final class CheckpointLoader {
         case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
         case SAFETENSORS -> SafetensorsLoader.read(file, channel);
-        case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(Kind.WRONG_LOADER,
-            ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
+        case PT2 -> Pt2Reader.read(file, sniffed.zip(), options.pt2Model());
+        case TORCHSCRIPT, LIBTORCH, AOTINDUCTOR -> throw new CheckpointException(
+            Kind.WRONG_LOADER, ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
         case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
       };
     } catch (IOException e) {

@@ -30,14 +30,21 @@ public final class LoadOptions {
   private final Set<String> allowedGlobals;
   private final boolean inertObjects;
   private final int readThreads;
+  private final String pt2Model;
 
   private LoadOptions(MapLocation mapLocation, boolean mmap, Set<String> allowedGlobals,
       boolean inertObjects, int readThreads) {
+    this(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, null);
+  }
+
+  private LoadOptions(MapLocation mapLocation, boolean mmap, Set<String> allowedGlobals,
+      boolean inertObjects, int readThreads, String pt2Model) {
     this.mapLocation = mapLocation;
     this.mmap = mmap;
     this.allowedGlobals = allowedGlobals;
     this.inertObjects = inertObjects;
     this.readThreads = readThreads;
+    this.pt2Model = pt2Model;
   }
 
   /** Saved devices, eager reads, weights-only globals. */
@@ -48,7 +55,7 @@ public final class LoadOptions {
   /** {@code map_location}: where each storage goes. */
   public LoadOptions mapLocation(MapLocation mapLocation) {
     return new LoadOptions(Objects.requireNonNull(mapLocation, "mapLocation"), mmap,
-        allowedGlobals, inertObjects, readThreads);
+        allowedGlobals, inertObjects, readThreads, pt2Model);
   }
 
   /** {@code map_location="cpu"} and the like; see {@link MapLocation#parse(String)}. */
@@ -58,7 +65,8 @@ public final class LoadOptions {
 
   /** {@code mmap=True}: open without reading tensor bytes; each storage is mapped on first use. */
   public LoadOptions mmap(boolean mmap) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
+        pt2Model);
   }
 
   /**
@@ -68,7 +76,8 @@ public final class LoadOptions {
   public LoadOptions allowGlobals(String... qualifiedNames) {
     Set<String> names = new LinkedHashSet<>(allowedGlobals);
     Collections.addAll(names, qualifiedNames);
-    return new LoadOptions(mapLocation, mmap, Set.copyOf(names), inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, Set.copyOf(names), inertObjects, readThreads,
+        pt2Model);
   }
 
   /**
@@ -76,13 +85,30 @@ public final class LoadOptions {
    * name + args + state, nothing called): a whole pickled {@code nn.Module}, say.
    */
   public LoadOptions inertObjects(boolean inertObjects) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
+        pt2Model);
   }
 
   /** Threads that read storages in parallel when loading eagerly (default: one per core). */
   public LoadOptions readThreads(int readThreads) {
     if (readThreads < 1) throw new IllegalArgumentException("readThreads must be >= 1");
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads);
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
+        pt2Model);
+  }
+
+  /**
+   * Which exported program of a {@code .pt2} archive to read: {@code torch.export.load} reads
+   * {@code "model"} (what {@code torch.export.save} names it), the default; an archive written by
+   * {@code package_pt2} with several programs names the others.
+   */
+  public LoadOptions pt2Model(String model) {
+    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
+        Objects.requireNonNull(model, "model"));
+  }
+
+  /** The {@code .pt2} program to read; null for torch.export.load's default ({@code model}). */
+  public String pt2Model() {
+    return pt2Model;
   }
 
   public MapLocation mapLocation() {

@@ -30,6 +30,7 @@ public final class LoadedCheckpoint extends OwnedResource {
   private final Object root;
   private final List<StorageRef> storages;
   private final List<String> warnings;
+  private final Map<String, Object> constants;
   private final TensorMaterializer materializer;
   private final Map<StorageRef, TensorRef> wholeStorages = new IdentityHashMap<>();
   private final List<TensorRef> tensorRefs;
@@ -40,8 +41,13 @@ public final class LoadedCheckpoint extends OwnedResource {
     this.root = loaded.root();
     this.storages = loaded.storages();
     this.warnings = loaded.warnings();
+    this.constants = loaded.constants();
     this.materializer = materializer;
-    this.tensorRefs = List.copyOf(collectTensorRefs(root));
+    List<TensorRef> refs = collectTensorRefs(root);
+    for (TensorRef t : collectTensorRefs(constants)) {
+      if (!refs.contains(t)) refs.add(t);
+    }
+    this.tensorRefs = List.copyOf(refs);
     materializer.expect(tensorRefs);
   }
 
@@ -56,6 +62,16 @@ public final class LoadedCheckpoint extends OwnedResource {
   /** The object tree, as torch.load returns it (tensors as {@link TensorRef} leaves). */
   public Object root() {
     return root;
+  }
+
+  /**
+   * What a format keeps beside its state_dict, by name, as {@link TensorRef}s (read their tensors
+   * with {@link #tensor}, or {@code StateDict.fromTree(constants(), ckpt)}): a {@code .pt2}
+   * program's {@code ep.constants} — non-persistent buffers and lifted tensor constants, which
+   * {@code ep.state_dict} (the {@link #root()}) leaves out. Empty for every other format.
+   */
+  public Map<String, Object> constants() {
+    return constants;
   }
 
   /** The root storages, in the order the file names them. */
@@ -95,7 +111,7 @@ public final class LoadedCheckpoint extends OwnedResource {
     return materializer.targetLocation(savedLocation);
   }
 
-  /** Every tensor leaf of the tree, depth first, each once. */
+  /** Every tensor leaf of the tree, depth first, each once; then the {@link #constants()}. */
   public List<TensorRef> tensorRefs() {
     return tensorRefs;
   }

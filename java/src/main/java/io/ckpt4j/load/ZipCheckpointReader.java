@@ -6,6 +6,7 @@ import io.ckpt4j.container.zip.TorchZip;
 import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.container.zip.ZipEntry;
 import io.ckpt4j.container.zip.ZipKind;
+import io.ckpt4j.layout.pt2.Pt2Archive;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.value.StorageRef;
 import java.nio.ByteBuffer;
@@ -32,6 +33,8 @@ final class ZipCheckpointReader {
       TorchZip torch = TorchZip.inspect(zip);
       Format format = switch (torch.kind()) {
         case TORCHSCRIPT -> Format.TORCHSCRIPT;
+        case PT2 -> Pt2Archive.of(torch).content() == Pt2Archive.Content.AOTINDUCTOR
+            ? Format.AOTINDUCTOR : Format.PT2;
         case OLD_MODEL_JSON -> hasCode(torch) ? Format.TORCHSCRIPT : Format.LIBTORCH;
         default -> {
           torch.requireTorchSave();
@@ -58,6 +61,13 @@ final class ZipCheckpointReader {
 
   /** {@link #archiveRefusal(Path)} for an archive already open. */
   static String archiveRefusal(Path file, TorchZip torch) {
+    if (torch.kind() == ZipKind.PT2) {
+      try {
+        return Pt2Reader.refusal(Pt2Archive.of(torch));
+      } catch (CheckpointException e) {
+        return e.getMessage();
+      }
+    }
     if (torch.kind() == ZipKind.OLD_MODEL_JSON) {
       try {
         torch.requireTorchSave();
