@@ -16,6 +16,8 @@ Write mode: OUTDIR holds
   aoti.pt2      an AOTInductor package (torch._inductor.aoti_compile_and_package) of a Linear,
                 when the compiler works here (else left out, with the reason in the manifest);
                 compiled once per torch version into OUTDIR-aoti-cache/ (1-2 minutes);
+  aoti_source.pt2  the ExportedProgram it is compiled from (torch.export.save), which the
+                package's refusal advises reading for the weights;
   damaged/*.pt2 copies of program.pt2 with one thing broken each.
 and OUTDIR/manifest.json:
   "archives": [{"name", "file", "models": {MODEL: {"expected": inspect --json document of
@@ -196,6 +198,10 @@ def write_aoti(out):
 
     The compile takes one to two minutes here, so the package is kept in OUTDIR-aoti-cache/,
     keyed by the torch version, and compiled again only when that changes."""
+    # What its refusal advises for the weights: the ExportedProgram, saved with torch.export.save.
+    torch.manual_seed(SEED)
+    source = torch.export.export(torch.nn.Linear(3, 2).eval(), (torch.randn(1, 3),))
+    torch.export.save(source, os.path.join(out, "aoti_source.pt2"))
     cache = out.rstrip("/") + "-aoti-cache"
     key = "torch %s, %s\n" % (torch.__version__, AOTI_MODULE)
     cached = os.path.join(cache, "aoti.pt2")
@@ -204,10 +210,8 @@ def write_aoti(out):
         shutil.rmtree(cache, ignore_errors=True)
         os.makedirs(cache)
         try:
-            torch.manual_seed(SEED)
-            ep = torch.export.export(torch.nn.Linear(3, 2).eval(), (torch.randn(1, 3),))
             started = time.monotonic()
-            torch._inductor.aoti_compile_and_package(ep, package_path=cached)
+            torch._inductor.aoti_compile_and_package(source, package_path=cached)
             took = time.monotonic() - started
         except Exception as e:  # a missing compiler, headers...: a reason, not a failure
             reason = "aoti_compile_and_package failed: %s" % corpus_expect.first_line(str(e))
@@ -222,7 +226,9 @@ def write_aoti(out):
     root = names[0].split("/")[0]
     prefix = root + "/data/aotinductor/"
     models = sorted({n[len(prefix):].split("/")[0] for n in names if n.startswith(prefix)})
-    return {"file": "aoti.pt2", "models": models, "compile_seconds": round(took, 1)}
+    return {"file": "aoti.pt2", "models": models, "compile_seconds": round(took, 1),
+            "source": {"file": "aoti_source.pt2",
+                       "expected": {"format": FORMAT, "entries": leaves(source.state_dict)}}}
 
 
 def read_text(path):

@@ -142,6 +142,14 @@ class Pt2ArchiveReadTest {
     for (JsonNode model : aoti.get("models")) {
       assertTrue(e.getMessage().contains(model.asText()), e.getMessage());
     }
+    // The advice: the ExportedProgram it was compiled from, saved with torch.export.save.
+    assertTrue(e.getMessage().contains("torch.export.save"), e.getMessage());
+    JsonNode source = aoti.get("source");
+    try (LoadedCheckpoint ckpt = CheckpointLoader.load(dir().resolve(source.get("file").asText()),
+        LoadOptions.defaults())) {
+      assertJsonEquals(source.get("expected").get("entries"),
+          InspectJson.document(ckpt).get("entries"), "the package's source program");
+    }
   }
 
   @TestFactory

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * A tensor's description in torch.export's schema ({@code TensorMeta}): dtype code, sizes and
@@ -15,6 +16,8 @@ import java.util.Optional;
  *
  * @param dtypeCode the schema's ScalarType code ({@link ExportScalarType})
  * @param sizes each a {@code Long} or, for a symbolic size, its expression as a {@code String}
+ *     ({@code s0}: the archive's sympy {@code srepr} text with each {@code Symbol('s0', ...)}
+ *     written as its name and each {@code Integer(n)} as n)
  * @param strides like {@code sizes}
  * @param storageOffset a {@code Long} or an expression
  * @param device {@code cpu}, {@code cuda:0}: torch.device's text
@@ -28,6 +31,10 @@ public record TensorMeta(long dtypeCode, List<Object> sizes, List<Object> stride
   static final String AS_INT = "as_int";
   static final String AS_EXPR = "as_expr";
   static final String EXPR_STR = "expr_str";
+  /** sympy's srepr of a symbol, {@code Symbol('s0', positive=True, integer=True)}. */
+  private static final Pattern SYMBOL = Pattern.compile("Symbol\\('([^']*)'(?:, [^()]*)?\\)");
+  /** sympy's srepr of an integer, {@code Integer(2)}. */
+  private static final Pattern INTEGER = Pattern.compile("Integer\\((-?\\d+)\\)");
 
   public TensorMeta {
     sizes = Collections.unmodifiableList(new ArrayList<>(sizes));
@@ -72,11 +79,19 @@ public record TensorMeta(long dtypeCode, List<Object> sizes, List<Object> stride
       JsonNode n = node.get(AS_INT);
       if (n != null && n.isIntegralNumber() && n.canConvertToLong()) return n.longValue();
       JsonNode expr = node.get(AS_EXPR);
-      if (expr != null && expr.isObject()) return Pt2Json.text(expr, EXPR_STR, where);
+      if (expr != null && expr.isObject()) {
+        return readable(Pt2Json.text(expr, EXPR_STR, where));
+      }
     }
     throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + ": " + field + " holds "
         + abbreviate(String.valueOf(node)) + ", not a SymInt ({\"as_int\": n} or {\"as_expr\":"
         + " ...}): corrupt PT2 archive");
+  }
+
+  /** An expression as people read it: symbols by their names, integers as digits. */
+  static String readable(String srepr) {
+    String named = SYMBOL.matcher(srepr).replaceAll("$1");
+    return INTEGER.matcher(named).replaceAll("$1");
   }
 
   /** torch's name for the dtype ({@code float32}); empty for a code the schema does not have. */
