@@ -259,21 +259,50 @@ def write_damaged(out):
     first_file = config["config"][first_key]["path_name"]
     weights_config = root + "/data/weights/model_weights_config.json"
 
-    def bad_dtype(name, data):
-        if name != weights_config:
-            return data
-        doc = json.loads(data)
-        doc["config"][first_key]["tensor_meta"]["dtype"] = 99
-        return json.dumps(doc).encode()
+    def edit_config(edit):
+        """A change of the weights config's first entry (its dict, edited in place)."""
+        def change(name, data):
+            if name != weights_config:
+                return data
+            doc = json.loads(data)
+            edit(doc["config"][first_key], doc)
+            return json.dumps(doc).encode()
+        return change
+
+    def meta(field, value):
+        return edit_config(lambda e, doc: e["tensor_meta"].__setitem__(field, value))
+
+    def tied_as_other_dtype(entry, doc):
+        # head.weight shares embed.weight's record; read it as float64 instead
+        doc["config"]["head.weight"]["tensor_meta"]["dtype"] = 8
 
     cases = [
         ("no_weights_config.pt2", lambda n, d: None if n == weights_config else d,
          "MALFORMED_CONTAINER", ["model_weights_config.json"]),
         ("short_weight.pt2", lambda n, d: d[:len(d) // 2] if n.endswith("/" + first_file) else d,
          "INVALID_TENSOR", [first_key]),
+        ("odd_length_weight.pt2", lambda n, d: d[:-1] if n.endswith("/" + first_file) else d,
+         "INVALID_TENSOR", [first_key, "float16"]),
         ("missing_weight.pt2", lambda n, d: None if n.endswith("data/weights/" + first_file) else d,
          "MALFORMED_CONTAINER", [first_file]),
-        ("bad_dtype.pt2", bad_dtype, "UNSUPPORTED_FORMAT", [first_key, "99"]),
+        ("bad_dtype.pt2", meta("dtype", 99), "UNSUPPORTED_FORMAT", [first_key, "99"]),
+        ("sparse_layout.pt2", meta("layout", 1), "UNSUPPORTED_FORMAT", [first_key, "layout"]),
+        ("symbolic_size.pt2", meta("sizes", [{"as_expr": {"expr_str": "Symbol('s0')"}},
+                                             {"as_int": 3}]),
+         "INVALID_TENSOR", [first_key, "symbolic"]),
+        ("huge_size.pt2", meta("sizes", [{"as_int": 2 ** 62}, {"as_int": 2 ** 62}]),
+         "INVALID_TENSOR", [first_key]),
+        ("sizes_not_a_list.pt2", meta("sizes", "2x3"), "MALFORMED_CONTAINER", ["sizes"]),
+        ("pickled_weight.pt2", edit_config(lambda e, doc: e.__setitem__("use_pickle", True)),
+         "UNSUPPORTED_FORMAT", [first_key, "pickled"]),
+        ("path_outside.pt2", edit_config(lambda e, doc: e.__setitem__("path_name", "../x")),
+         "MALFORMED_CONTAINER", [first_key, "../x"]),
+        ("tied_other_dtype.pt2", edit_config(tied_as_other_dtype), "INVALID_TENSOR",
+         ["head.weight", "float64"]),
+        ("config_not_json.pt2", lambda n, d: b"{not json" if n == weights_config else d,
+         "MALFORMED_CONTAINER", ["model_weights_config.json", "not valid JSON"]),
+        ("not_pt2_format.pt2", lambda n, d: b"zip" if n.endswith("/archive_format") else d,
+         "MALFORMED_CONTAINER", ["archive_format", "zip"]),
         ("future_version.pt2", lambda n, d: b"1" if n.endswith("/archive_version") else d,
          "UNSUPPORTED_FORMAT", ["archive_version", "1"]),
     ]

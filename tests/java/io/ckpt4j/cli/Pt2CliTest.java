@@ -123,6 +123,22 @@ class Pt2CliTest {
     assertTrue(program.stdout().contains("scratch (non-persistent)"), program.stdout());
   }
 
+  /** No program named "model": refused, and the hint (--model NAME) reads it. */
+  @Test
+  void modelPicksTheProgramOfAnArchiveWithoutModel() throws Exception {
+    String named = file("named.pt2").toString();
+    CliRun refused = CliRun.of("inspect", "--json", named);
+    assertNotEquals(0, refused.exit());
+    assertEquals(1, refused.errorLines().size(), refused.stderr());
+    assertTrue(refused.stderr().contains("--model NAME"), refused.stderr());
+    CliRun run = CliRun.of("inspect", "--json", "--model", "encoder", named);
+    assertEquals(0, run.exit(), run.stderr());
+    JsonNode doc = JSON.readTree(run.stdout());
+    assertEquals("encoder", doc.get("archive").get("read").asText());
+    assertJsonEquals(archive("named.pt2").get("models").get("encoder").get("expected")
+        .get("entries"), doc.get("entries"), "named.pt2 --model encoder");
+  }
+
   @Test
   void inspectNamesAnAotInductorPackage() throws Exception {
     JsonNode aoti = TestData.manifest("pt2").get("aoti");

@@ -90,8 +90,7 @@ final class Pt2Reader {
     if (entry.usePickle()) {
       throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, "'" + entry.fqn() + "' in " + file
           + " is a pickled tensor (a tensor subclass, which torch.export.load reads with"
-          + " torch.load(weights_only=False)): not read by ckpt4j; in Python, convert it to a"
-          + " plain tensor and save the state_dict with torch.save");
+          + " torch.load(weights_only=False)): ckpt4j reads plain tensors only");
     }
     TensorMeta meta = entry.tensorMeta();
     if (meta == null) {

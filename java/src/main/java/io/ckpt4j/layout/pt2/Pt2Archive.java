@@ -112,8 +112,8 @@ public final class Pt2Archive implements AutoCloseable {
     if (!version.equals(Pt2Records.VERSION_VALUE)) {
       throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, where + " has "
           + Pt2Records.ARCHIVE_VERSION + " '" + abbreviate(version) + "'; torch 2.13 (and"
-          + " ckpt4j) read version " + Pt2Records.VERSION_VALUE + " only: load it with the torch"
-          + " that saved it and save its state_dict with torch.save");
+          + " ckpt4j) read version " + Pt2Records.VERSION_VALUE + " only: written by a newer"
+          + " torch");
     }
     TreeSet<String> programs = new TreeSet<>();
     TreeSet<String> aoti = new TreeSet<>();
@@ -186,7 +186,7 @@ public final class Pt2Archive implements AutoCloseable {
   public ProgramSummary program(String model) throws CheckpointException {
     requireProgram(model);
     String record = Pt2Records.program(model);
-    return ProgramSummary.parse(json(record), where(record));
+    return ProgramSummary.parse(json(record), path() + ":" + where(record));
   }
 
   /**
@@ -201,11 +201,10 @@ public final class Pt2Archive implements AutoCloseable {
     if (section == Section.WEIGHTS && torch.record(Pt2Records.legacyWeights(model)).isPresent()) {
       throw new CheckpointException(Kind.UNSUPPORTED_FORMAT, path() + " keeps model '" + model
           + "''s weights in one torch.save file (" + Pt2Records.legacyWeights(model)
-          + "), the layout of torch before 2.8: load it with torch.export.load and save it again"
-          + " with torch 2.13");
+          + "), the layout of torch before 2.8, which ckpt4j does not read");
     }
     String record = section.config(model);
-    return PayloadEntry.parseConfig(json(record), where(record));
+    return PayloadEntry.parseConfig(json(record), path() + ":" + where(record));
   }
 
   /** The payload record {@code <section dir><pathName>}, or a MALFORMED_CONTAINER error. */
