@@ -281,6 +281,8 @@ def write_damaged(out):
          "MALFORMED_CONTAINER", ["model_weights_config.json"]),
         ("short_weight.pt2", lambda n, d: d[:len(d) // 2] if n.endswith("/" + first_file) else d,
          "INVALID_TENSOR", [first_key]),
+        ("empty_weight.pt2", lambda n, d: b"" if n.endswith("/" + first_file) else d,
+         "INVALID_TENSOR", [first_key]),
         ("odd_length_weight.pt2", lambda n, d: d[:-1] if n.endswith("/" + first_file) else d,
          "INVALID_TENSOR", [first_key, "float16"]),
         ("missing_weight.pt2", lambda n, d: None if n.endswith("data/weights/" + first_file) else d,
