@@ -44,8 +44,10 @@ public final class LoadedCheckpoint extends OwnedResource {
     this.constants = loaded.constants();
     this.materializer = materializer;
     List<TensorRef> refs = collectTensorRefs(root);
+    Set<TensorRef> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    seen.addAll(refs);
     for (TensorRef t : collectTensorRefs(constants)) {
-      if (!refs.contains(t)) refs.add(t);
+      if (seen.add(t)) refs.add(t);
     }
     this.tensorRefs = List.copyOf(refs);
     materializer.expect(tensorRefs);

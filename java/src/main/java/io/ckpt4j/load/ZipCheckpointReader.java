@@ -24,12 +24,12 @@ final class ZipCheckpointReader {
   private ZipCheckpointReader() {}
 
   /**
-   * zip (torch.save), torchscript (code inside), or libtorch (an old model.json archive with
-   * parameters and no code: LibTorch C++'s torch::save); an error naming what any other zip is.
+   * zip (torch.save), torchscript (code inside), libtorch (an old model.json archive with
+   * parameters and no code: LibTorch C++'s torch::save), pt2 (torch.export.save) or aotinductor
+   * (a PT2 archive with compiled models only); an error naming what any other zip is.
    */
   static FormatSniffer.Sniffed classify(Path file) throws CheckpointException {
-    ZipArchive zip = ZipArchive.open(file);
-    try {
+    return ZipArchive.openWith(file, zip -> {
       TorchZip torch = TorchZip.inspect(zip);
       Format format = switch (torch.kind()) {
         case TORCHSCRIPT -> Format.TORCHSCRIPT;
@@ -42,14 +42,7 @@ final class ZipCheckpointReader {
         }
       };
       return new FormatSniffer.Sniffed(format, torch);
-    } catch (CheckpointException | RuntimeException e) {
-      try {
-        zip.close();
-      } catch (CheckpointException closing) {
-        e.addSuppressed(closing);
-      }
-      throw e;
-    }
+    });
   }
 
   /** Why an archive is not loadable as data; names an old model.json archive's age. */

@@ -141,7 +141,7 @@ public final class TorchZip {
       case PT2:
         throw error(archive, Kind.WRONG_LOADER,
             "a PT2 archive (torch.export.save or an AOTInductor package), not a torch.save"
-                + " checkpoint: open it with CheckpointLoader, which reads its weights");
+                + " checkpoint: CheckpointLoader.load reads a torch.export program's weights");
       case OLD_MODEL_JSON:
         throw error(archive, Kind.UNSUPPORTED_FORMAT,
             "the old model.json TorchScript/LibTorch archive format (torch ≤ 1.2,"

@@ -76,17 +76,7 @@ public final class Pt2Archive implements AutoCloseable {
 
   /** Opens and checks the PT2 archive {@code file}; the result owns it. */
   public static Pt2Archive open(Path file) throws CheckpointException {
-    ZipArchive zip = ZipArchive.open(file);
-    try {
-      return of(TorchZip.inspect(zip), true);
-    } catch (CheckpointException | RuntimeException e) {
-      try {
-        zip.close();
-      } catch (CheckpointException closing) {
-        e.addSuppressed(closing);
-      }
-      throw e;
-    }
+    return ZipArchive.openWith(file, zip -> of(TorchZip.inspect(zip), true));
   }
 
   /** A view of {@code torch} (of kind PT2), which the caller keeps owning. */
