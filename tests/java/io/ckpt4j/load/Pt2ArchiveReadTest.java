@@ -15,6 +15,7 @@ import io.ckpt4j.cli.InspectJson;
 import io.ckpt4j.statedict.StateDict;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * torch.export {@code .pt2} archives that tests/python/make_pt2.py wrote with torch 2.13: every
@@ -150,6 +152,17 @@ class Pt2ArchiveReadTest {
       assertJsonEquals(source.get("expected").get("entries"),
           InspectJson.document(ckpt).get("entries"), "the package's source program");
     }
+  }
+
+  /** The name means nothing: a TorchScript archive called .pt2 is still TorchScript. */
+  @Test
+  void aTorchScriptArchiveNamedPt2IsTorchScript(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("scripted.pt2");
+    Files.copy(TestData.dir("torchscript").resolve("convnet_scripted.pt"), file);
+    assertEquals(Format.TORCHSCRIPT, CheckpointLoader.detect(file));
+    CheckpointException e = Refusals.assertRefused(Kind.WRONG_LOADER,
+        () -> CheckpointLoader.load(file, LoadOptions.defaults()).close());
+    assertTrue(e.getMessage().contains("TorchScript archive"), e.getMessage());
   }
 
   @TestFactory
