@@ -26,7 +26,7 @@ class PackageGraphTest {
       "io.ckpt4j",               // CheckpointException and its kinds
       "io.ckpt4j.fs..",          // atomic files
       "io.ckpt4j.container..",   // zip, safetensors: bytes in, entries out
-      "io.ckpt4j.layout..",      // multi-file layouts: Hugging Face shard indexes
+      "io.ckpt4j.layout..",      // layouts: Hugging Face shard indexes, .pt2 archives
       "io.ckpt4j.value..",       // the Python value model a pickle yields
       "io.ckpt4j.pickle..",      // the restricted unpickler and the writer
       "io.ckpt4j.nativeio..",    // JavaCPP bindings of native/

@@ -16,12 +16,12 @@ import java.util.concurrent.TimeUnit;
  * venv python and reads the JSON report it prints (kept as {@code check.json} in
  * {@code reportDir}).
  */
-final class PythonCheck {
+public final class PythonCheck {
   private static final long TIMEOUT_SECONDS = 300;
 
   private PythonCheck() {}
 
-  static JsonNode run(String script, Path reportDir, String... args) throws Exception {
+  public static JsonNode run(String script, Path reportDir, String... args) throws Exception {
     String python = System.getProperty("ckpt4j.python");
     if (python == null) fail("set -Dckpt4j.python to the build's venv python (torch 2.13)");
     Path path = Path.of(System.getProperty("ckpt4j.pythonTests", "tests/python")).resolve(script);

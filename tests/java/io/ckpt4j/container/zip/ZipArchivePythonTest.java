@@ -80,7 +80,7 @@ class ZipArchivePythonTest {
   /** Why {@link TorchZip#requireTorchSave} refuses an archive of each kind but torch.save's. */
   private static Kind kindOf(ZipKind zipKind) {
     return switch (zipKind) {
-      case TORCHSCRIPT -> Kind.WRONG_LOADER;
+      case TORCHSCRIPT, PT2 -> Kind.WRONG_LOADER;
       case OLD_MODEL_JSON -> Kind.UNSUPPORTED_FORMAT;
       case UNKNOWN -> Kind.NOT_A_CHECKPOINT;
       case TORCH_SAVE -> throw new AssertionError("torch.save archives are not refused");

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ckpt4j convert [OPTIONS] IN OUT}: reads any checkpoint ckpt4j reads (zip, legacy,
- * safetensors) and writes it in PyTorch's zip format, which {@code torch.load(OUT)} reads with
+ * safetensors, shards, a {@code .pt2} program's state_dict) and writes it in PyTorch's zip format, which {@code torch.load(OUT)} reads with
  * {@code weights_only=True} and {@code mmap=True}. Tensors are streamed from IN (mapped, never
  * read whole) into OUT; OUT is replaced atomically.
  *
@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
  * runs its code — the checkpoint reader never does that on its own.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert a checkpoint (zip, legacy, safetensors) to PyTorch's zip format.",
+    description = {"Convert a checkpoint (zip, legacy, safetensors, a .pt2 program's"
+        + " state_dict) to PyTorch's zip format.",
         "A TorchScript archive (torch.jit.save) is written as its state_dict(), a plain"
             + " weights-only file: to read it LibTorch loads the archive, which runs its code"
             + " (convert only archives you trust)."})

@@ -1,5 +1,6 @@
 package io.ckpt4j.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.CheckpointTree;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
     description = "List a checkpoint's keys, dtypes, shapes, saved devices and sizes.")
 final class InspectCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "a .pt/.pth/.pkl/.bin/.ckpt/.safetensors file,"
-      + " a shard index (model.safetensors.index.json) or a model directory")
+      + " a shard index (model.safetensors.index.json), a model directory or a .pt2 archive"
+      + " (torch.export.save)")
   Path file;
 
   @Option(names = "--json", description = "print one JSON document (format + one entry per leaf)")
@@ -48,17 +50,38 @@ final class InspectCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
+    if (format == Format.AOTINDUCTOR) {
+      // Compiled code: say what it holds, read nothing else.
+      if (json) {
+        ObjectNode doc = InspectJson.archiveDocument(format);
+        doc.set("archive", InspectPt2.json(file, null));
+        out.println(InspectJson.toJson(doc));
+      } else {
+        InspectPt2.print(file, out);
+        out.println(CheckpointLoader.archiveNote(file));
+      }
+      out.flush();
+      return 0;
+    }
+    String model = format == Format.PT2 ? InspectPt2.readModel(file, options.pt2Model()) : null;
     if (json) {
       // The document hashes each tensor's elements: the one inspect that makes tensors.
       try (LoadedCheckpoint checkpoint = CheckpointLoader.load(file, options)) {
         printWarnings(checkpoint.tree());
-        out.println(InspectJson.toJson(InspectJson.document(checkpoint)));
+        ObjectNode doc = InspectJson.document(checkpoint);
+        if (model != null) doc.set("archive", InspectPt2.json(file, model));
+        out.println(InspectJson.toJson(doc));
       }
     } else {
       // Structure only: no tensor bytes read and LibTorch never loaded (a fast start).
       CheckpointTree tree = CheckpointLoader.describe(file, options);
       printWarnings(tree);
-      InspectText.print(tree, out);
+      if (model != null) {
+        InspectPt2.print(file, out);
+        InspectText.printProgram(tree, model, out);
+      } else {
+        InspectText.print(tree, out);
+      }
     }
     out.flush();
     return 0;

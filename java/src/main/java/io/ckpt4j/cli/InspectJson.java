@@ -41,11 +41,25 @@ public final class InspectJson {
     return doc;
   }
 
+  /**
+   * The document of a loaded checkpoint; for a .pt2 program also {@code "constants"}: its
+   * {@code ep.constants} as entries of the same schema (the state_dict, {@code "entries"}, leaves
+   * them out).
+   */
   public static ObjectNode document(LoadedCheckpoint checkpoint) throws CheckpointException {
     ObjectNode doc = NODES.objectNode();
     doc.put("format", checkpoint.format().jsonName());
-    ArrayNode entries = doc.putArray("entries");
-    TreeWalker.walk(checkpoint.root(), new TreeWalker.Visitor() {
+    entries(checkpoint, checkpoint.root(), doc.putArray("entries"));
+    if (checkpoint.format() == io.ckpt4j.load.Format.PT2) {
+      entries(checkpoint, checkpoint.constants(), doc.putArray("constants"));
+    }
+    return doc;
+  }
+
+  /** One entry per leaf of {@code tree} (a part of {@code checkpoint}), appended to {@code entries}. */
+  private static void entries(LoadedCheckpoint checkpoint, Object tree, ArrayNode entries)
+      throws CheckpointException {
+    TreeWalker.walk(tree, new TreeWalker.Visitor() {
       @Override
       public void leaf(List<Object> path, Object value) throws CheckpointException {
         entries.add(leafNode(checkpoint, path, value));
@@ -58,7 +72,6 @@ public final class InspectJson {
         entries.add(node);
       }
     });
-    return doc;
   }
 
   public static String toJson(JsonNode node) {

@@ -21,11 +21,29 @@ final class InspectText {
   private InspectText() {}
 
   static void print(CheckpointTree checkpoint, PrintWriter out) throws CheckpointException {
+    out.printf("%s  (%s format)%n", checkpoint.path(), checkpoint.format().jsonName());
+    printTree(checkpoint.root(), out);
+  }
+
+  /**
+   * A .pt2 program's tensors, after {@link InspectPt2#print}'s header: its state_dict, then its
+   * constants (which the state_dict leaves out).
+   */
+  static void printProgram(CheckpointTree checkpoint, String model, PrintWriter out)
+      throws CheckpointException {
+    out.printf("state_dict of program '%s' (torch.export.load(f).state_dict):%n", model);
+    printTree(checkpoint.root(), out);
+    out.printf("constants of program '%s' (ep.constants: non-persistent buffers, lifted"
+        + " tensor constants):%n", model);
+    printTree(checkpoint.constants(), out);
+  }
+
+  /** One line per leaf of {@code tree}, then the totals and the key prefixes seen. */
+  private static void printTree(Object tree, PrintWriter out) throws CheckpointException {
     long[] totals = new long[2];
     Map<String, Integer> prefixes = new LinkedHashMap<>();
     int[] keyed = new int[1];
-    out.printf("%s  (%s format)%n", checkpoint.path(), checkpoint.format().jsonName());
-    TreeWalker.walk(checkpoint.root(), new TreeWalker.Visitor() {
+    TreeWalker.walk(tree, new TreeWalker.Visitor() {
       @Override
       public void leaf(List<Object> path, Object value) {
         String name = TreeWalker.pathName(path);

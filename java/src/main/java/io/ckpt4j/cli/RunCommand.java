@@ -82,6 +82,8 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws CheckpointException {
+    // Before anything is loaded: a MODEL that is not a TorchScript archive (a .pt2 program...).
+    if (model.script != null) TorchScript.requireArchive(model.script);
     String target = device != null ? device
         : devices != null && !devices.isEmpty() ? devices.get(0)
         : torch.cuda_is_available() ? "cuda:0" : "cpu";

@@ -46,6 +46,16 @@ final class ArchiveKinds {
       case HF_SHARDED -> throw new CheckpointException(Kind.WRONG_LOADER,
           file + " is a Hugging Face sharded checkpoint, not a " + wanted + ": read it with CheckpointLoader.load and load its"
           + " state_dict into a model built in Java");
+      case PT2 -> throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          file + " is a torch.export program archive (.pt2), not a " + wanted + ": running"
+          + " exported programs is not supported yet; read its weights with"
+          + " CheckpointLoader.load / StateDict.from (CLI: ckpt4j convert " + file
+          + " OUT.pt) and load them into a model built in Java, or save the model with"
+          + " torch.jit.save to run it here");
+      case AOTINDUCTOR -> throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+          file + " is an AOTInductor package (.pt2: compiled native code), not a " + wanted
+          + ": running AOTInductor packages is not supported yet (planned for a later release);"
+          + " in Python, torch._inductor.aoti_load_package runs it");
       case SAFETENSORS -> throw new CheckpointException(Kind.WRONG_LOADER,
           file + " is a safetensors file, not a "
           + wanted + ": read it with CheckpointLoader.load and load the tensors into a model"

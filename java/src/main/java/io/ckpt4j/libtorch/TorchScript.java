@@ -47,6 +47,15 @@ public final class TorchScript {
   }
 
   /**
+   * Checks, from the file's bytes only (nothing loaded or run), that {@code file} is a TorchScript
+   * archive LibTorch 2.13 can load; otherwise says what it is and how to read it (a torch.save
+   * checkpoint, a safetensors file, a torch.export {@code .pt2} program, an AOTInductor package).
+   */
+  public static void requireArchive(Path file) throws CheckpointException {
+    ArchiveKinds.requireTorchScript(file);
+  }
+
+  /**
    * {@code torch.jit.load(file).state_dict()}: the archive's parameters and buffers by Python's
    * names, in Python's order, on the CPU — the weights of a TorchScript model as a plain
    * state_dict (what {@code ckpt4j convert} writes for one). Like {@link #load} it runs the

@@ -67,7 +67,10 @@ public final class CheckpointLoader {
     }
   }
 
-  /** What ckpt4j says about a TorchScript or LibTorch archive (why it reads no data from it). */
+  /**
+   * What ckpt4j says about a TorchScript or LibTorch archive or an AOTInductor package (why it
+   * reads no data from it).
+   */
   public static String archiveNote(Path file) throws CheckpointException {
     return ZipCheckpointReader.archiveRefusal(file);
   }
@@ -99,7 +102,7 @@ public final class CheckpointLoader {
       Set<String> needed = new LinkedHashSet<>();
       Loaded inert;
       try {
-        inert = readFile(file, CheckpointGlobals.resolver(options).orElse(
+        inert = readFile(file, options, CheckpointGlobals.resolver(options).orElse(
             GlobalResolver.inert(name -> {
               needed.add(name);
               return true;
@@ -124,18 +127,20 @@ public final class CheckpointLoader {
 
   /** Parses one checkpoint file's structure, by its format (no tensor bytes read). */
   static Loaded readFile(Path file, LoadOptions options) throws CheckpointException {
-    return readFile(file, CheckpointGlobals.resolver(options));
+    return readFile(file, options, CheckpointGlobals.resolver(options));
   }
 
-  private static Loaded readFile(Path file, GlobalResolver resolver) throws CheckpointException {
+  private static Loaded readFile(Path file, LoadOptions options, GlobalResolver resolver)
+      throws CheckpointException {
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
       return switch (sniffed.format()) {
         case ZIP -> ZipCheckpointReader.read(file, sniffed.zip(), resolver);
         case LEGACY -> LegacyReader.read(file, channel, resolver);
         case SAFETENSORS -> SafetensorsLoader.read(file, channel);
-        case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(Kind.WRONG_LOADER,
-            ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
+        case PT2 -> Pt2Reader.read(file, sniffed.zip(), options.pt2Model());
+        case TORCHSCRIPT, LIBTORCH, AOTINDUCTOR -> throw new CheckpointException(
+            Kind.WRONG_LOADER, ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
         case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
       };
     } catch (IOException e) {

@@ -27,6 +27,7 @@ public final class CheckpointTree {
   private final Object root;
   private final List<StorageRef> storages;
   private final List<String> warnings;
+  private final Map<String, Object> constants;
   private final List<TensorRef> tensorRefs;
 
   CheckpointTree(Path path, Loaded loaded) {
@@ -35,7 +36,12 @@ public final class CheckpointTree {
     this.root = loaded.root();
     this.storages = loaded.storages();
     this.warnings = loaded.warnings();
-    this.tensorRefs = List.copyOf(collectTensorRefs(root));
+    this.constants = loaded.constants();
+    Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<TensorRef> refs = new ArrayList<>();
+    collect(root, refs, seen);
+    collect(constants, refs, seen);
+    this.tensorRefs = List.copyOf(refs);
   }
 
   /** The path the checkpoint was opened by (a file, a shard index or a directory). */
@@ -65,15 +71,18 @@ public final class CheckpointTree {
     return warnings;
   }
 
-  /** Every tensor leaf of the tree, depth first, each once. */
-  public List<TensorRef> tensorRefs() {
-    return tensorRefs;
+  /**
+   * What a format keeps beside its state_dict, by name, as {@link TensorRef}s: a {@code .pt2}
+   * program's {@code ep.constants} (see {@link LoadedCheckpoint#constants()}). Empty for every
+   * other format.
+   */
+  public Map<String, Object> constants() {
+    return constants;
   }
 
-  private static List<TensorRef> collectTensorRefs(Object root) {
-    List<TensorRef> out = new ArrayList<>();
-    collect(root, out, Collections.newSetFromMap(new IdentityHashMap<>()));
-    return out;
+  /** Every tensor leaf of the tree, depth first, each once; then those of the constants. */
+  public List<TensorRef> tensorRefs() {
+    return tensorRefs;
   }
 
   private static void collect(Object value, List<TensorRef> out, Set<Object> seen) {

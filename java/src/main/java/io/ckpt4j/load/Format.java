@@ -16,7 +16,17 @@ public enum Format {
    * A Hugging Face sharded checkpoint: a shard index ({@code model.safetensors.index.json},
    * {@code pytorch_model.bin.index.json}) and the shards it names, or the directory holding them.
    */
-  HF_SHARDED("hf-sharded");
+  HF_SHARDED("hf-sharded"),
+  /**
+   * A torch.export program archive ({@code torch.export.save}, {@code .pt2}): exported programs
+   * with their weights and constants as raw bytes. Its weights are read; the program is not run.
+   */
+  PT2("pt2"),
+  /**
+   * An AOTInductor package ({@code torch._inductor.aoti_compile_and_package}, also {@code .pt2}):
+   * compiled native code with its weights, and no exported program. Recognized, not read.
+   */
+  AOTINDUCTOR("aotinductor");
 
   private final String jsonName;
 

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * How to load a checkpoint, in torch.load's terms. Immutable; each {@code with}-style method
- * returns a changed copy.
+ * How to load a checkpoint, in torch.load's terms. Immutable, so safe to share between threads;
+ * each setter returns a changed copy.
  *
  * <pre>{@code
  * LoadOptions.defaults()
@@ -26,33 +26,41 @@ public final class LoadOptions {
   /** Below this many storages, reading in parallel is not worth a thread pool. */
   static final int DEFAULT_READ_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
-  private final MapLocation mapLocation;
-  private final boolean mmap;
-  private final Set<String> allowedGlobals;
-  private final boolean inertObjects;
-  private final int readThreads;
-  private final ProgressListener progress;
+  // Not final so that each setter can change its own fresh copy (see copy()); never changed
+  // after a setter returns.
+  private MapLocation mapLocation = MapLocation.none();
+  private boolean mmap;
+  private Set<String> allowedGlobals = Set.of();
+  private boolean inertObjects;
+  private int readThreads = DEFAULT_READ_THREADS;
+  private ProgressListener progress = ProgressListener.NONE;
+  private String pt2Model;
 
-  private LoadOptions(MapLocation mapLocation, boolean mmap, Set<String> allowedGlobals,
-      boolean inertObjects, int readThreads, ProgressListener progress) {
-    this.mapLocation = mapLocation;
-    this.mmap = mmap;
-    this.allowedGlobals = allowedGlobals;
-    this.inertObjects = inertObjects;
-    this.readThreads = readThreads;
-    this.progress = progress;
+  private LoadOptions() {}
+
+  /** A copy for a setter to change. */
+  private LoadOptions copy() {
+    LoadOptions c = new LoadOptions();
+    c.mapLocation = mapLocation;
+    c.mmap = mmap;
+    c.allowedGlobals = allowedGlobals;
+    c.inertObjects = inertObjects;
+    c.readThreads = readThreads;
+    c.progress = progress;
+    c.pt2Model = pt2Model;
+    return c;
   }
 
   /** Saved devices, eager reads, weights-only globals. */
   public static LoadOptions defaults() {
-    return new LoadOptions(MapLocation.none(), false, Set.of(), false, DEFAULT_READ_THREADS,
-        ProgressListener.NONE);
+    return new LoadOptions();
   }
 
   /** {@code map_location}: where each storage goes. */
   public LoadOptions mapLocation(MapLocation mapLocation) {
-    return new LoadOptions(Objects.requireNonNull(mapLocation, "mapLocation"), mmap,
-        allowedGlobals, inertObjects, readThreads, progress);
+    LoadOptions c = copy();
+    c.mapLocation = Objects.requireNonNull(mapLocation, "mapLocation");
+    return c;
   }
 
   /** {@code map_location="cpu"} and the like; see {@link MapLocation#parse(String)}. */
@@ -62,7 +70,9 @@ public final class LoadOptions {
 
   /** {@code mmap=True}: open without reading tensor bytes; each storage is mapped on first use. */
   public LoadOptions mmap(boolean mmap) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
+    LoadOptions c = copy();
+    c.mmap = mmap;
+    return c;
   }
 
   /**
@@ -72,8 +82,9 @@ public final class LoadOptions {
   public LoadOptions allowGlobals(String... qualifiedNames) {
     Set<String> names = new LinkedHashSet<>(allowedGlobals);
     Collections.addAll(names, qualifiedNames);
-    return new LoadOptions(mapLocation, mmap, Set.copyOf(names), inertObjects, readThreads,
-        progress);
+    LoadOptions c = copy();
+    c.allowedGlobals = Set.copyOf(names);
+    return c;
   }
 
   /**
@@ -81,13 +92,17 @@ public final class LoadOptions {
    * name + args + state, nothing called): a whole pickled {@code nn.Module}, say.
    */
   public LoadOptions inertObjects(boolean inertObjects) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
+    LoadOptions c = copy();
+    c.inertObjects = inertObjects;
+    return c;
   }
 
   /** Threads that read storages in parallel when loading eagerly (default: one per core). */
   public LoadOptions readThreads(int readThreads) {
     if (readThreads < 1) throw new IllegalArgumentException("readThreads must be >= 1");
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads, progress);
+    LoadOptions c = copy();
+    c.readThreads = readThreads;
+    return c;
   }
 
   /**
@@ -95,8 +110,20 @@ public final class LoadOptions {
    * load reads nothing up front and tells nothing).
    */
   public LoadOptions progress(ProgressListener progress) {
-    return new LoadOptions(mapLocation, mmap, allowedGlobals, inertObjects, readThreads,
-        Objects.requireNonNull(progress, "progress"));
+    LoadOptions c = copy();
+    c.progress = Objects.requireNonNull(progress, "progress");
+    return c;
+  }
+
+  /**
+   * Which exported program of a {@code .pt2} archive to read: {@code torch.export.load} reads
+   * the one named {@code model} (the default); an archive written by {@code
+   * package_pt2} with several programs names the others.
+   */
+  public LoadOptions pt2Model(String model) {
+    LoadOptions c = copy();
+    c.pt2Model = Objects.requireNonNull(model, "model");
+    return c;
   }
 
   public MapLocation mapLocation() {
@@ -121,5 +148,10 @@ public final class LoadOptions {
 
   public ProgressListener progress() {
     return progress;
+  }
+
+  /** The {@code .pt2} program to read; null for torch.export.load's default ({@code model}). */
+  public String pt2Model() {
+    return pt2Model;
   }
 }

@@ -53,6 +53,16 @@ public final class LoadedCheckpoint extends OwnedResource {
     return tree.root();
   }
 
+  /**
+   * What a format keeps beside its state_dict, by name, as {@link TensorRef}s (read their tensors
+   * with {@link #tensor}, or {@code StateDict.fromTree(constants(), ckpt)}): a {@code .pt2}
+   * program's {@code ep.constants} — non-persistent buffers and lifted tensor constants, which
+   * {@code ep.state_dict} (the {@link #root()}) leaves out. Empty for every other format.
+   */
+  public Map<String, Object> constants() {
+    return tree.constants();
+  }
+
   /** The root storages, in the order the file names them. */
   public List<StorageRef> storages() {
     return tree.storages();
@@ -86,7 +96,7 @@ public final class LoadedCheckpoint extends OwnedResource {
     return materializer.targetLocation(savedLocation);
   }
 
-  /** Every tensor leaf of the tree, depth first, each once. */
+  /** Every tensor leaf of the tree, depth first, each once; then the {@link #constants()}. */
   public List<TensorRef> tensorRefs() {
     return tree.tensorRefs();
   }

@@ -6,6 +6,7 @@ import io.ckpt4j.container.zip.TorchZip;
 import io.ckpt4j.container.zip.ZipArchive;
 import io.ckpt4j.container.zip.ZipEntry;
 import io.ckpt4j.container.zip.ZipKind;
+import io.ckpt4j.layout.pt2.Pt2Archive;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.value.StorageRef;
 import java.nio.ByteBuffer;
@@ -23,15 +24,17 @@ final class ZipCheckpointReader {
   private ZipCheckpointReader() {}
 
   /**
-   * zip (torch.save), torchscript (code inside), or libtorch (an old model.json archive with
-   * parameters and no code: LibTorch C++'s torch::save); an error naming what any other zip is.
+   * zip (torch.save), torchscript (code inside), libtorch (an old model.json archive with
+   * parameters and no code: LibTorch C++'s torch::save), pt2 (torch.export.save) or aotinductor
+   * (a PT2 archive with compiled models only); an error naming what any other zip is.
    */
   static FormatSniffer.Sniffed classify(Path file) throws CheckpointException {
-    ZipArchive zip = ZipArchive.open(file);
-    try {
+    return ZipArchive.openWith(file, zip -> {
       TorchZip torch = TorchZip.inspect(zip);
       Format format = switch (torch.kind()) {
         case TORCHSCRIPT -> Format.TORCHSCRIPT;
+        case PT2 -> Pt2Archive.of(torch).content() == Pt2Archive.Content.AOTINDUCTOR
+            ? Format.AOTINDUCTOR : Format.PT2;
         case OLD_MODEL_JSON -> hasCode(torch) ? Format.TORCHSCRIPT : Format.LIBTORCH;
         default -> {
           torch.requireTorchSave();
@@ -39,14 +42,7 @@ final class ZipCheckpointReader {
         }
       };
       return new FormatSniffer.Sniffed(format, torch);
-    } catch (CheckpointException | RuntimeException e) {
-      try {
-        zip.close();
-      } catch (CheckpointException closing) {
-        e.addSuppressed(closing);
-      }
-      throw e;
-    }
+    });
   }
 
   /** Why an archive is not loadable as data; names an old model.json archive's age. */
@@ -58,6 +54,13 @@ final class ZipCheckpointReader {
 
   /** {@link #archiveRefusal(Path)} for an archive already open. */
   static String archiveRefusal(Path file, TorchZip torch) {
+    if (torch.kind() == ZipKind.PT2) {
+      try {
+        return Pt2Reader.refusal(Pt2Archive.of(torch));
+      } catch (CheckpointException e) {
+        return e.getMessage();
+      }
+    }
     if (torch.kind() == ZipKind.OLD_MODEL_JSON) {
       try {
         torch.requireTorchSave();

@@ -44,6 +44,8 @@ public final class TorchZip {
   static final String MODEL_JSON = "model.json";
   static final String CONSTANTS_PKL = "constants.pkl";
   static final String CODE_PREFIX = "code/";
+  /** The record that marks a PT2 archive (torch.export's {@code ARCHIVE_FORMAT_PATH}). */
+  public static final String PT2_ARCHIVE_FORMAT = "archive_format";
 
   /** The most bytes read from a small text record such as {@link #VERSION}. */
   static final int MAX_TEXT_RECORD = 4096;
@@ -84,7 +86,9 @@ public final class TorchZip {
     String root = first.substring(0, slash);
     String prefix = root + "/";
     ZipKind kind = ZipKind.UNKNOWN;
-    if (archive.find(prefix + MODEL_JSON).isPresent()) {
+    if (archive.find(prefix + PT2_ARCHIVE_FORMAT).isPresent()) {
+      kind = ZipKind.PT2;
+    } else if (archive.find(prefix + MODEL_JSON).isPresent()) {
       kind = ZipKind.OLD_MODEL_JSON;
     } else if (archive.find(prefix + CONSTANTS_PKL).isPresent()
         || entries.stream().anyMatch(e -> e.name().startsWith(prefix + CODE_PREFIX))) {
@@ -92,7 +96,7 @@ public final class TorchZip {
     } else if (archive.find(prefix + DATA_PKL).isPresent()) {
       kind = ZipKind.TORCH_SAVE;
     }
-    if (kind == ZipKind.TORCH_SAVE || kind == ZipKind.TORCHSCRIPT) {
+    if (kind == ZipKind.TORCH_SAVE || kind == ZipKind.TORCHSCRIPT || kind == ZipKind.PT2) {
       for (ZipEntry e : entries) {
         if (!e.name().startsWith(prefix)) {
           throw error(archive, Kind.MALFORMED_CONTAINER,
@@ -134,6 +138,10 @@ public final class TorchZip {
             "a TorchScript archive (torch.jit.save, or LibTorch's torch::save of a"
                 + " module), not a torch.save checkpoint: load it with torch.jit.load or"
                 + " torch::jit::load");
+      case PT2:
+        throw error(archive, Kind.WRONG_LOADER,
+            "a PT2 archive (torch.export.save or an AOTInductor package), not a torch.save"
+                + " checkpoint: CheckpointLoader.load reads a torch.export program's weights");
       case OLD_MODEL_JSON:
         throw error(archive, Kind.UNSUPPORTED_FORMAT,
             "the old model.json TorchScript/LibTorch archive format (torch ≤ 1.2,"

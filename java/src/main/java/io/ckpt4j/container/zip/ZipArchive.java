@@ -86,6 +86,30 @@ public final class ZipArchive implements AutoCloseable {
     }
   }
 
+  /** What is made of an archive just opened ({@link #openWith}). */
+  @FunctionalInterface
+  public interface Opener<T> {
+    T apply(ZipArchive zip) throws CheckpointException;
+  }
+
+  /**
+   * Opens {@code file} and hands the archive to {@code opener}, whose result then owns it; if
+   * {@code opener} fails, the archive is closed (a failure to close is added as suppressed).
+   */
+  public static <T> T openWith(Path file, Opener<T> opener) throws CheckpointException {
+    ZipArchive zip = open(file);
+    try {
+      return opener.apply(zip);
+    } catch (CheckpointException | RuntimeException e) {
+      try {
+        zip.close();
+      } catch (CheckpointException closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
+  }
+
   /** Where errors about an archive say they happened: "zip file PATH". */
   private static String location(Path file) {
     return "zip file " + file;

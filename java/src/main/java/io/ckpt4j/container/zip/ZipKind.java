@@ -11,6 +11,11 @@ public enum ZipKind {
   TORCHSCRIPT,
   /** The 2019 TorchScript/LibTorch format (torch 1.2 and older): {@code <root>/model.json}. */
   OLD_MODEL_JSON,
+  /**
+   * A PT2 archive ({@code torch.export.save}, {@code torch._inductor.aoti_compile_and_package}):
+   * {@code <root>/archive_format} holding {@code pt2}, models and weights as JSON and raw bytes.
+   */
+  PT2,
   /** None of the above. */
   UNKNOWN
 }
