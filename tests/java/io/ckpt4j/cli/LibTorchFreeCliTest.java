@@ -31,7 +31,8 @@ class LibTorchFreeCliTest {
     String zip = TestData.dir("corpus").resolve("state_dict_small.pt").toString();
     String legacy = TestData.dir("corpus").resolve("legacy_state_dict.pt").toString();
     String shards = TestData.dir("shards").resolve("safetensors").toString();
-    for (String file : List.of(zip, legacy, shards)) {
+    String pt2 = TestData.dir("pt2").resolve("program.pt2").toString();
+    for (String file : List.of(zip, legacy, shards, pt2)) {
       String classes = classesLoaded("inspect", file);
       assertFalse(classes.contains(NATIVE_LOADER), "inspect " + file + " loaded LibTorch");
     }
