@@ -34,7 +34,9 @@ public final class CheckpointLoader {
     if (!options.mmap()) {
       try {
         checkpoint.preloadAll();
-      } catch (CheckpointException e) {
+      } catch (CheckpointException | RuntimeException | Error e) {
+        // Any failure, an OutOfMemoryError from JavaCPP's maxPhysicalBytes included: the
+        // caller never sees this checkpoint, so it is closed here.
         checkpoint.close();
         throw e;
       }
