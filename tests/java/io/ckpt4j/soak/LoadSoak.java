@@ -40,6 +40,8 @@ public final class LoadSoak {
   private static final int WARM_UP_DIVISOR = 10;
   private static final long MIB = 1L << 20;
   private static final long JOIN_TIMEOUT_HOURS = 12;
+  /** How many evenly spaced samples the trend line shows. */
+  private static final int TREND_POINTS = 12;
 
   private final Path file;
   private final int threads;
@@ -148,6 +150,10 @@ public final class LoadSoak {
         + " %d MiB, max %d MiB, growth %+.1f%% -> %s%n", name, warmUp, counted.size(),
         first / MIB, last / MIB, max / MIB, growth,
         flat ? "flat within " + FLAT_PERCENT + "%" : "GREW beyond " + FLAT_PERCENT + "%");
+    StringBuilder trend = new StringBuilder("  trend (MiB):");
+    int step = Math.max(1, counted.size() / TREND_POINTS);
+    for (int i = 0; i < counted.size(); i += step) trend.append(' ').append(counted.get(i)[column] / MIB);
+    System.out.println(trend);
     return flat;
   }
 

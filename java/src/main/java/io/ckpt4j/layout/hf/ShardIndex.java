@@ -119,6 +119,8 @@ public final class ShardIndex {
     } catch (JsonProcessingException e) {
       throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not valid JSON ("
           + CheckpointException.firstLine(e) + ")", e);
+    } catch (CheckpointException e) {
+      throw e; // "not a JSON object" above: already says what is wrong (found by fuzzing)
     } catch (IOException e) {
       throw new CheckpointException(Kind.IO, "cannot read " + where + ": " + e, e);
     }
