@@ -27,8 +27,8 @@ import org.bytedeco.pytorch.Tensor;
  * -Dckpt4j.leakDetection=true} adds where it was loaded).
  *
  * <p>Thread safety: the object tree, {@link #path()}, {@link #format()}, {@link #storages()},
- * {@link #warnings()} and {@link #tensorRefs()} never change after the load and may be read from
- * any number of threads. {@link #tensor}, {@link #wholeStorage} and {@link #close()} are not
+ * {@link #warnings()} and {@link #tensorRefs()} are not changed by ckpt4j after the load and may
+ * be read from any number of threads (as long as the caller does not modify the tree). {@link #tensor}, {@link #wholeStorage} and {@link #close()} are not
  * thread-safe with each other: a lazily ({@code mmap}) loaded checkpoint builds tensors on demand
  * into unsynchronized state, so share one between threads only behind your own lock, or take what
  * each thread needs on one thread first. Distinct checkpoints are independent: loading and using
