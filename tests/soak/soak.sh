@@ -5,7 +5,7 @@
 #   tests/soak/soak.sh [THREADS] [ROUNDS] [FILE]
 # Long mode (issue 11): tests/soak/soak.sh 16 1000 target/bench/resnet152.pt
 # Defaults: 16 threads x 1000 rounds of target/bench/resnet152.pt (tests/bench/make_bench_files.py
-# writes it). LoadSoakTest runs a short one (4 x 20 of a resnet152-shaped 15 MB file) in mvn verify.
+# writes it). LoadSoakTest runs a short one (4 x 30 of a resnet152-shaped 15 MB file) in mvn verify.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 threads=${1:-16}

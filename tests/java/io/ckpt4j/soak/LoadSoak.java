@@ -35,8 +35,8 @@ public final class LoadSoak {
   static final double FLAT_PERCENT = 5.0;
   /** Exit status of a failed soak. */
   static final int EXIT_FAILED = 1;
-  /** Rounds before sampling counts: one tenth, at least this many. */
-  private static final int MIN_WARM_UP_ROUNDS = 2;
+  /** Rounds before sampling counts: one tenth, at least this many (JIT code and malloc arenas grow at first). */
+  private static final int MIN_WARM_UP_ROUNDS = 5;
   private static final int WARM_UP_DIVISOR = 10;
   private static final long MIB = 1L << 20;
   private static final long JOIN_TIMEOUT_HOURS = 12;

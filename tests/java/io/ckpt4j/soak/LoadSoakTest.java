@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class LoadSoakTest {
   private static final int THREADS = 4;
-  private static final int ROUNDS = 20;
+  private static final int ROUNDS = 30;
   private static final long TIMEOUT_MINUTES = 10;
 
   @Test
