@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzing long mode: every Jazzer target of ReaderFuzzTest in turn, each for DURATION, seeded with
 # tests/resources/io/ckpt4j/load/ReaderFuzzTestInputs/TARGET (the project's fixtures); prints the
-# executions and findings per target. A finding is written by Jazzer next to the seeds as
-# crash-<sha1> (it then runs as a regression test in every mvn verify): fix it and keep it.
+# executions and findings per target. Jazzer writes a finding to the project root as
+# crash-<sha1>: fix it, and move the file into ReaderFuzzTestInputs/TARGET/ so that it runs as a
+# regression input in every mvn verify.
 # Runs the classes already built (mvn -DskipTests verify, or any test run, first).
 #   tests/soak/fuzz.sh [DURATION] [TARGET...]
 # Long mode (issue 11, >= 1M executions in total): tests/soak/fuzz.sh 30m
@@ -35,4 +36,5 @@ for t in "${targets[@]}"; do
     "$status" "$log"
 done
 printf 'total          %10d executions, %d target(s) failed\n' "$total" "$failed"
+ls "$root"/crash-* 2>/dev/null | sed 's/^/finding (move it next to its seeds): /'
 [ $failed -eq 0 ]
