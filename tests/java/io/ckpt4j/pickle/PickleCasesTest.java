@@ -23,10 +23,11 @@ import org.junit.jupiter.api.TestFactory;
  * against the values Python loaded from them. The directory comes from the system property
  * {@value #PROPERTY}.
  */
-class PickleCasesTest {
+public class PickleCasesTest {
   static final String PROPERTY = "ckpt4j.pickleCases";
 
-  static Path casesDir() {
+  /** The directory pickle_cases.py wrote (TimeBoundsTest feeds its refused cases too). */
+  public static Path casesDir() {
     String dir = System.getProperty(PROPERTY);
     if (dir == null) {
       fail("set -D" + PROPERTY + "=DIR after running: python3 tests/python/pickle_cases.py DIR");
@@ -62,7 +63,8 @@ class PickleCasesTest {
     TaggedJson.assertMatches(c.get("expect"), PickleReader.load(data, options));
   }
 
-  static PickleOptions options(JsonNode c) {
+  /** The reader options a case names. */
+  public static PickleOptions options(JsonNode c) {
     Set<String> inert = new HashSet<>();
     c.get("inert").forEach(n -> inert.add(n.asText()));
     GlobalResolver resolver = "builtins".equals(c.get("resolver").asText())

@@ -24,6 +24,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * on one thread while another closes it is a race the caller must prevent, as with any
  * subclass that is not documented as thread-safe.
  *
+ * <p>Leaks: an owner that becomes unreachable without having been closed is reported once, as a
+ * warning through SLF4J (logger {@code io.ckpt4j.OwnedResource}), by a {@link
+ * java.lang.ref.Cleaner} registered when it is made. With {@code -Dckpt4j.leakDetection=true}
+ * (or that logger at debug level) the warning also carries the stack that opened the owner;
+ * otherwise no stack is captured and the check costs one Cleaner registration per owner. An
+ * owner released by another ({@link #own}) is reported through that one only.
+ *
  * <p>Why a base class and not a scope (JavaCPP's {@code PointerScope}): ckpt4j's owners outlive
  * the block that makes them (a {@code StateDict} returned to the caller, a model kept for many
  * forwards), own more than JavaCPP pointers (files, threads, Java replicas), and must not be
@@ -35,9 +42,11 @@ public abstract class OwnedResource implements AutoCloseable {
   private static final AtomicLong OPEN = new AtomicLong();
 
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final LeakReport.Registration leakCheck;
 
   protected OwnedResource() {
     OPEN.incrementAndGet();
+    leakCheck = LeakReport.register(this, closed);
   }
 
   /**
@@ -59,6 +68,7 @@ public abstract class OwnedResource implements AutoCloseable {
   public final void close() {
     if (!closed.compareAndSet(false, true)) return;
     OPEN.decrementAndGet();
+    leakCheck.cleanable().clean(); // closed: the check deregisters silently
     releaseResources();
   }
 
@@ -78,6 +88,25 @@ public abstract class OwnedResource implements AutoCloseable {
       throw new IllegalStateException(resourceName() + " is closed: it cannot be used after"
           + " close()");
     }
+  }
+
+  /**
+   * Names this object in a leak warning (its class name alone otherwise), e.g. {@code "the
+   * checkpoint /models/a.pt"}; subclasses call it once their fields are set.
+   */
+  protected final void describeForLeakReport(String description) {
+    leakCheck.report().describe(description);
+  }
+
+  /**
+   * Marks {@code child} as released by this owner's {@link #releaseResources()}: a leak of both is
+   * reported once, as this owner's.
+   *
+   * @return {@code child}
+   */
+  protected final <T extends OwnedResource> T own(T child) {
+    ((OwnedResource) child).leakCheck.report().ownedByAnother();
+    return child;
   }
 
   /** How many owned resources this JVM has made and not closed yet (tests check for leaks). */

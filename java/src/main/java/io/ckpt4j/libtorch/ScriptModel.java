@@ -55,7 +55,7 @@ public final class ScriptModel extends OwnedResource implements TorchModel {
 
   private final JitModule module;
   private final Path source;
-  private final ScriptArguments arguments = new ScriptArguments();
+  private final ScriptArguments arguments = own(new ScriptArguments());
   private String device;
   /** The parameter view's modules, root first (see {@link JitModules#parameterView}). */
   private final List<Module> viewModules = new ArrayList<>();

@@ -21,6 +21,9 @@ import java.util.Set;
  * <p>By default only what {@code torch.load(weights_only=True)} accepts is loaded; any other
  * Python global is refused with an error that names it. Nothing is ever executed: allowed classes
  * become inert {@link io.ckpt4j.value.PyObject}s (class name, arguments, state).
+ *
+ * <p>Thread safety: immutable (every setter returns a new options object), so one instance may
+ * be shared by any number of threads.
  */
 public final class LoadOptions {
   /** Below this many storages, reading in parallel is not worth a thread pool. */

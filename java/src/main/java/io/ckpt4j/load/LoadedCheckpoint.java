@@ -22,7 +22,18 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Owns the native tensors it hands out: {@link #close()} releases them (take your own
  * reference with {@code new Tensor(t)} to keep one longer). Closing twice is harmless; asking for
  * a tensor after close throws {@link IllegalStateException} (see {@link OwnedResource}), while
- * the object tree, which holds no native memory, stays readable.
+ * the object tree, which holds no native memory, stays readable. A checkpoint never closed is
+ * reported when it becomes unreachable (see {@link OwnedResource}: {@code
+ * -Dckpt4j.leakDetection=true} adds where it was loaded).
+ *
+ * <p>Thread safety: the object tree, {@link #path()}, {@link #format()}, {@link #storages()},
+ * {@link #warnings()} and {@link #tensorRefs()} are not changed by ckpt4j after the load and may
+ * be read from any number of threads (as long as the caller does not modify the tree).
+ * {@link #tensor}, {@link #wholeStorage} and {@link #close()} are not
+ * thread-safe with each other: a lazily ({@code mmap}) loaded checkpoint builds tensors on demand
+ * into unsynchronized state, so share one between threads only behind your own lock, or take what
+ * each thread needs on one thread first. Distinct checkpoints are independent: loading and using
+ * one per thread, concurrently, is safe (tests/soak).
  */
 public final class LoadedCheckpoint extends OwnedResource {
   private final CheckpointTree tree;
@@ -31,7 +42,8 @@ public final class LoadedCheckpoint extends OwnedResource {
 
   LoadedCheckpoint(CheckpointTree tree, TensorMaterializer materializer) {
     this.tree = tree;
-    this.materializer = materializer;
+    this.materializer = own(materializer);
+    describeForLeakReport("the checkpoint " + tree.path());
     materializer.expect(tree.tensorRefs());
   }
 

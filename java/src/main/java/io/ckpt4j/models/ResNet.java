@@ -78,7 +78,7 @@ public final class ResNet extends OwnedResource implements TorchModel {
   private final ResNetArch arch;
   private final long numClasses;
   private final long width;
-  private final NativeHandles handles = new NativeHandles();
+  private final NativeHandles handles = own(new NativeHandles());
   private final Module module;
   private final Conv2dImpl conv1;
   private final BatchNorm2dImpl bn1;

@@ -19,6 +19,9 @@ import java.util.Objects;
  * is given is the storage's device for a LibTorch tensor ({@code cpu}, {@code cuda:1}), and the
  * location saved in the source file for a {@link io.ckpt4j.value.TensorRef} of a loaded
  * checkpoint, so a converted file keeps its devices unless told otherwise.
+ *
+ * <p>Thread safety: immutable (every setter returns a new options object), so one instance may
+ * be shared by any number of threads.
  */
 public final class SaveOptions {
   private final MapLocation mapLocation;

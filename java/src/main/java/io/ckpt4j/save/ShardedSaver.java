@@ -60,6 +60,9 @@ import org.bytedeco.pytorch.Tensor;
  * transformers deletes them), and so is the other layout's file of this format (the unsharded
  * {@code model.safetensors} after a sharded save, the index after an unsharded one), so that the
  * directory names one checkpoint.
+ *
+ * <p>Thread safety: stateless; the state_dict being saved must not be used by another thread
+ * during the save.
  */
 public final class ShardedSaver {
   /** The safetensors metadata transformers writes into each shard. */

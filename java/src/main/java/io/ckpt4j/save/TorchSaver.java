@@ -50,6 +50,12 @@ import java.util.Objects;
  * {@link SaveOptions#fsync(boolean)}; temporary files are described in the package docs).
  *
  * <p>Tensors must stay alive (not closed) until {@code save} returns.
+ *
+ * <p>Thread safety: stateless; saves from several threads at once are safe, to the same target
+ * too (each writes its own temporary file and renames it over the target, so the target is
+ * always one whole save, the last to rename). The tree being saved — and a {@link
+ * LoadedCheckpoint} whose tensors it refers to — must not be changed or used by another thread
+ * during the save.
  */
 public final class TorchSaver {
   private TorchSaver() {}

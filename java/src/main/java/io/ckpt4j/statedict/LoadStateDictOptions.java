@@ -10,6 +10,9 @@ package io.ckpt4j.statedict;
  *     .assign(true)                 // the module takes the state_dict's tensors
  *     .fixModulePrefix(true)        // reconcile a DataParallel "module." prefix either way
  * }</pre>
+ *
+ * <p>Thread safety: immutable (every setter returns a new options object), so one instance may
+ * be shared by any number of threads.
  */
 public final class LoadStateDictOptions {
   private static final LoadStateDictOptions DEFAULTS =

@@ -119,8 +119,13 @@ public final class ShardIndex {
     } catch (JsonProcessingException e) {
       throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not valid JSON ("
           + CheckpointException.firstLine(e) + ")", e);
+    } catch (CheckpointException e) {
+      throw e; // "not a JSON object" above: already says what is wrong (found by fuzzing)
     } catch (IOException e) {
-      throw new CheckpointException(Kind.IO, "cannot read " + where + ": " + e, e);
+      // The bytes are in memory: any other failure is the content's, e.g. bytes Jackson took
+      // for UTF-32 that are no characters (CharConversionException; found by fuzzing).
+      throw new CheckpointException(Kind.MALFORMED_CONTAINER, where + " is not valid JSON text ("
+          + CheckpointException.firstLine(e) + ")", e);
     }
   }
 
