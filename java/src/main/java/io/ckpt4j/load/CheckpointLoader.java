@@ -18,7 +18,8 @@ import java.nio.file.StandardOpenOption;
  * Opens any checkpoint by its content (the extension means nothing: .pt .pth .pkl .bin .ckpt are
  * all the same thing) and hands it to the reader for its format. A Hugging Face sharded
  * checkpoint is opened through its index ({@code model.safetensors.index.json}) or the directory
- * holding it (see {@link CheckpointSource}).
+ * holding it, a torch.distributed.checkpoint through its directory or {@code .metadata} (see
+ * {@link CheckpointSource}).
  */
 public final class CheckpointLoader {
   private CheckpointLoader() {}
@@ -46,6 +47,7 @@ public final class CheckpointLoader {
   public static Format detect(Path path) throws CheckpointException {
     CheckpointSource source = CheckpointSource.of(path);
     if (source.kind() == CheckpointSource.Kind.HF_INDEX) return Format.HF_SHARDED;
+    if (source.kind() == CheckpointSource.Kind.DCP) return Format.DCP;
     Path file = source.file();
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
@@ -65,6 +67,7 @@ public final class CheckpointLoader {
     CheckpointSource source = CheckpointSource.of(path);
     return switch (source.kind()) {
       case HF_INDEX -> ShardedReader.read(source.file(), options);
+      case DCP -> DcpReader.read(source.file(), options);
       case FILE -> readFileExplained(source.file(), options);
     };
   }
@@ -105,7 +108,8 @@ public final class CheckpointLoader {
         case SAFETENSORS -> SafetensorsLoader.read(file, channel);
         case TORCHSCRIPT, LIBTORCH -> throw new CheckpointException(Kind.WRONG_LOADER,
             ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
-        case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
+        case HF_SHARDED, DCP -> throw new IllegalStateException(
+            "a file's bytes never sniff as a layout of several files");
       };
     } catch (IOException e) {
       throw wrap(file, e);

@@ -16,7 +16,12 @@ public enum Format {
    * A Hugging Face sharded checkpoint: a shard index ({@code model.safetensors.index.json},
    * {@code pytorch_model.bin.index.json}) and the shards it names, or the directory holding them.
    */
-  HF_SHARDED("hf-sharded");
+  HF_SHARDED("hf-sharded"),
+  /**
+   * A torch.distributed.checkpoint directory ({@code .metadata} and {@code __0_0.distcp} ...), as
+   * {@code dcp.save} writes it, or its {@code .metadata} file.
+   */
+  DCP("dcp");
 
   private final String jsonName;
 

@@ -5,6 +5,7 @@ import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
+import io.ckpt4j.value.AssembledSource;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
 import java.nio.ByteBuffer;
@@ -163,6 +164,13 @@ public final class TensorMaterializer extends OwnedResource {
     for (FileBlocks.Block block : blocks.blocks()) {
       if (!storageIndex.containsKey(block.storages().get(0))) loadBlock(block);
     }
+    List<StorageRef> assembled = new ArrayList<>();
+    for (StorageRef root : roots) {
+      if (root.source() instanceof AssembledSource && !storageIndex.containsKey(root)) {
+        assembled.add(root);
+      }
+    }
+    if (!assembled.isEmpty()) assemble(assembled);
     for (StorageRef root : roots) storage(root);
   }
 
@@ -172,6 +180,10 @@ public final class TensorMaterializer extends OwnedResource {
     FileBlocks.Block block = blocks.blockOf(root);
     if (block != null) {
       loadBlock(block);
+      return;
+    }
+    if (root.source() instanceof AssembledSource) {
+      assemble(List.of(root));
       return;
     }
     if (root.source() instanceof StorageRef.InMemory memory) {
@@ -197,6 +209,23 @@ public final class TensorMaterializer extends OwnedResource {
       StorageRef root = block.storages().get(i);
       storageIndex.put(root, first + i);
       toTargetDevice(root, first + i);
+    }
+  }
+
+  /**
+   * Assembles storages from their chunks ({@link ChunkAssembly}; read, never mapped), each then
+   * moved to its map_location device.
+   */
+  private void assemble(List<StorageRef> assembled) throws CheckpointException {
+    for (StorageRef root : assembled) targetDevice(root);
+    List<Tensor> built = ChunkAssembly.assemble(assembled, threads);
+    for (int i = 0; i < built.size(); i++) {
+      long index = storageVector.size();
+      try (Tensor bytes = built.get(i)) {
+        storageVector.push_back(bytes);
+      }
+      storageIndex.put(assembled.get(i), index);
+      toTargetDevice(assembled.get(i), index);
     }
   }
 

@@ -1,0 +1,53 @@
+package io.ckpt4j.load;
+
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.pickle.GlobalResolver;
+import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyTuple;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The globals a DCP {@code .metadata} pickle may name, and nothing else: its dataclasses
+ * ({@code Metadata}, {@code TensorStorageMetadata}, ...), read as inert objects whose state is
+ * their fields; {@code torch.serialization._get_layout} (a layout by name, kept as the name);
+ * then torch's weights-only values (dtypes, {@code torch.Size}) and Python's harmless builtins.
+ * Nothing is called.
+ */
+final class DcpGlobals {
+  static final String METADATA_MODULE = "torch.distributed.checkpoint.metadata";
+  static final String FILESYSTEM_MODULE = "torch.distributed.checkpoint.filesystem";
+  /**
+   * The classes, "module.Name", read as inert objects: DCP's dataclasses, and the path classes
+   * {@code StorageMeta.checkpoint_id} holds when {@code dcp.save} was given a {@code Path}.
+   */
+  static final Set<String> DATACLASSES = Set.of(
+      "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib._local.PosixPath",
+      "pathlib._local.WindowsPath",
+      METADATA_MODULE + ".Metadata", METADATA_MODULE + ".TensorStorageMetadata",
+      METADATA_MODULE + ".ChunkStorageMetadata", METADATA_MODULE + ".BytesStorageMetadata",
+      METADATA_MODULE + ".TensorProperties", METADATA_MODULE + "._MEM_FORMAT_ENCODING",
+      METADATA_MODULE + ".MetadataIndex", METADATA_MODULE + ".StorageMeta",
+      FILESYSTEM_MODULE + "._StorageInfo");
+  /** {@code torch.serialization._get_layout(name)}: gives the layout's name, e.g. "torch.strided". */
+  static final String GET_LAYOUT = "torch.serialization._get_layout";
+
+  private DcpGlobals() {}
+
+  static GlobalResolver resolver() {
+    PyCallable layout = DcpGlobals::layoutName;
+    return GlobalResolver.of(Map.of(GET_LAYOUT, layout))
+        .orElse(GlobalResolver.inert(DATACLASSES::contains))
+        .orElse(TorchGlobals.resolver())
+        .orElse(GlobalResolver.pythonBuiltins());
+  }
+
+  private static Object layoutName(PyTuple args) throws CheckpointException {
+    if (args.size() != 1 || !(args.get(0) instanceof String name)) {
+      throw new CheckpointException(Kind.MALFORMED_PICKLE,
+          GET_LAYOUT + " takes one layout name, got " + args);
+    }
+    return name;
+  }
+}
