@@ -32,12 +32,14 @@ final class DcpGlobals {
       FILESYSTEM_MODULE + "._StorageInfo");
   /** {@code torch.serialization._get_layout(name)}: gives the layout's name, e.g. "torch.strided". */
   static final String GET_LAYOUT = "torch.serialization._get_layout";
+  /** The strided layout named directly (as ckpt4j's writer names it): its name. */
+  static final String STRIDED = "torch.strided";
 
   private DcpGlobals() {}
 
   static GlobalResolver resolver() {
     PyCallable layout = DcpGlobals::layoutName;
-    return GlobalResolver.of(Map.of(GET_LAYOUT, layout))
+    return GlobalResolver.of(Map.of(GET_LAYOUT, layout, STRIDED, STRIDED))
         .orElse(GlobalResolver.inert(DATACLASSES::contains))
         .orElse(TorchGlobals.resolver())
         .orElse(GlobalResolver.pythonBuiltins());

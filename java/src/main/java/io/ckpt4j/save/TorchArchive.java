@@ -41,6 +41,14 @@ final class TorchArchive {
   static void write(Path file, String root, byte[] pickle, List<SavedStorages.Entry> storages,
       boolean hostCopies) throws CheckpointException {
     try (ZipWriter zip = ZipWriter.create(file, ZipWriter.DEFAULT_ALIGNMENT)) {
+      write(zip, root, pickle, storages, hostCopies);
+    }
+  }
+
+  /** Writes the archive's records into {@code zip} (a file, or a stream of archives) and finishes it. */
+  static void write(ZipWriter zip, String root, byte[] pickle, List<SavedStorages.Entry> storages,
+      boolean hostCopies) throws CheckpointException {
+    {
       zip.writeEntry(root + "/data.pkl", ByteBuffer.wrap(pickle));
       zip.writeEntry(root + "/.format_version", ascii(FORMAT_VERSION));
       zip.writeEntry(root + "/.storage_alignment",
