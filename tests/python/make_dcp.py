@@ -4,7 +4,11 @@ reader; and the check of the ones Java wrote.
 
     python3 tests/python/make_dcp.py OUTDIR              # write the cases
     python3 tests/python/make_dcp.py check JAVADIR       # JAVADIR/manifest.json lists what Java
-        # wrote; prints {"results": {id: "ok" | what differed}} and exits 1 on a failure
+        # wrote; prints {"results": {id: "ok" | what differed}} and exits 1 on a failure. A case
+        # {"id", "dir", "source", "ranks"}: a DCP directory Java wrote from SOURCE (.pt) as RANKS
+        # ranks: dcp.load into a pre-allocated state_dict and dcp_to_torch_save must both give
+        # SOURCE back bit-exact. {"id", "kind": "pt", "saved", "dcp"}: a .pt Java converted from
+        # the DCP directory: torch.load(weights_only=True) must give what dcp_to_torch_save does.
     python3 tests/python/make_dcp.py demo OUTDIR         # the small copy `ckpt4j demo` ships
 
 Cases (OUTDIR/manifest.json {"read": [CASE...], "source": FILE}), each CASE "name", "open" (the
@@ -299,6 +303,11 @@ def with_str_keys(obj):
 
 
 def check_case(case):
+    if case.get("kind") == "pt":
+        # A .pt Java converted from a DCP directory: what dcp_to_torch_save writes for it.
+        d = differences(loaded_as_python(case["dcp"]),
+                        torch.load(case["saved"], weights_only=True))
+        return "torch.load: " + d if d else "ok"
     source = torch.load(case["source"], weights_only=False)
     ckpt = case["dir"]
     ranks = case["ranks"]

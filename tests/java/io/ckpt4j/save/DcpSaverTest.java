@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.ChildJvm;
+import io.ckpt4j.CliRun;
 import io.ckpt4j.Refusals;
 import io.ckpt4j.TestData;
 import io.ckpt4j.cli.InspectJson;
@@ -101,6 +102,38 @@ class DcpSaverTest {
     results.get("results").properties().forEach(e -> verdicts.put(e.getKey(),
         e.getValue().asText()));
     return verdicts;
+  }
+
+  /**
+   * {@code ckpt4j convert} both ways: Python's 2-rank DCP directory to one .pt (as
+   * dcp_to_torch_save), and a .pt to a 2-rank DCP directory (as torch_save_to_dcp, sharded).
+   */
+  @Test
+  void convertBothWays(@TempDir Path tmp) throws Exception {
+    Path fixtures = TestData.dir("dcp");
+    Path pt = tmp.resolve("from-dcp.pt");
+    CliRun toPt = CliRun.of("convert", fixtures.resolve("ranks2").toString(), pt.toString());
+    assertEquals(0, toPt.exit(), toPt.stderr());
+    Path dir = tmp.resolve("to-dcp");
+    CliRun toDcp = CliRun.of("convert", "--to", "dcp", "--ranks", "2",
+        fixtures.resolve("source.pt").toString(), dir.toString());
+    assertEquals(0, toDcp.exit(), toDcp.stderr());
+    try (LoadedCheckpoint back = CheckpointLoader.load(pt, LoadOptions.defaults())) {
+      assertJsonEquals(JSON.readTree(fixtures.resolve("ranks2.expected.json").toFile())
+          .get("entries"), JSON.valueToTree(InspectJson.document(back)).get("entries"), "pt");
+    }
+    Map<String, Object> fromDcp = new LinkedHashMap<>();
+    fromDcp.put("id", "dcp-to-pt");
+    fromDcp.put("kind", "pt");
+    fromDcp.put("saved", pt.toString());
+    fromDcp.put("dcp", fixtures.resolve("ranks2").toString());
+    Map<String, Object> toDir = new LinkedHashMap<>();
+    toDir.put("id", "pt-to-dcp");
+    toDir.put("dir", dir.toString());
+    toDir.put("source", fixtures.resolve("source.pt").toString());
+    toDir.put("ranks", 2);
+    Map<String, String> verdicts = check(tmp.resolve("check"), List.of(fromDcp, toDir));
+    assertEquals(Map.of("dcp-to-pt", "ok", "pt-to-dcp", "ok"), verdicts);
   }
 
   /** A failing save leaves the old directory as it was, and nothing else behind. */

@@ -7,6 +7,7 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.save.DcpSaver;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.save.TorchSaver;
 import io.ckpt4j.statedict.StateDict;
@@ -24,8 +25,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ckpt4j convert [OPTIONS] IN OUT}: reads any checkpoint ckpt4j reads (zip, legacy,
- * safetensors) and writes it in PyTorch's zip format, which {@code torch.load(OUT)} reads with
- * {@code weights_only=True} and {@code mmap=True}. Tensors are streamed from IN (mapped, never
+ * safetensors, a torch.distributed.checkpoint directory) and writes it in PyTorch's zip format,
+ * which {@code torch.load(OUT)} reads with {@code weights_only=True} and {@code mmap=True} — or,
+ * with {@code --to dcp [--ranks N]}, as a DCP directory ({@code torch_save_to_dcp}). Tensors are streamed from IN (mapped, never
  * read whole) into OUT; OUT is replaced atomically.
  *
  * <p>{@code --strip-prefix}/{@code --add-prefix} rename the keys of the state dict — the root,
@@ -41,7 +43,8 @@ import picocli.CommandLine.Spec;
  * runs its code — the checkpoint reader never does that on its own.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert a checkpoint (zip, legacy, safetensors) to PyTorch's zip format.",
+    description = {"Convert a checkpoint (zip, legacy, safetensors, a DCP directory) to PyTorch's"
+        + " zip format, or (--to dcp) to a torch.distributed.checkpoint directory.",
         "A TorchScript archive (torch.jit.save) is written as its state_dict(), a plain"
             + " weights-only file: to read it LibTorch loads the archive, which runs its code"
             + " (convert only archives you trust)."})
@@ -49,8 +52,23 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IN", description = "the checkpoint to read")
   Path in;
 
-  @Parameters(index = "1", paramLabel = "OUT", description = "the .pt file to write")
+  @Parameters(index = "1", paramLabel = "OUT",
+      description = "the .pt file to write (with --to dcp: the DCP directory)")
   Path out;
+
+  /** What OUT is: a torch.save file, or a torch.distributed.checkpoint directory. */
+  enum Target { pt, dcp }
+
+  @Option(names = "--to", paramLabel = "FORMAT", defaultValue = "pt",
+      description = "pt: a torch.save file (default; a DCP directory IN gives what"
+          + " dcp_to_torch_save writes); dcp: a torch.distributed.checkpoint directory, as"
+          + " torch_save_to_dcp writes it")
+  Target to;
+
+  @Option(names = "--ranks", paramLabel = "N", defaultValue = "1",
+      description = "with --to dcp: write as N ranks would, each tensor row-sharded (FSDP-style)"
+          + " into __<rank>_0.distcp (default 1)")
+  int ranks;
 
   @Option(names = "--map-location", paramLabel = "DEV",
       description = "record every storage as saved on DEV (cpu, cuda:0) or remap (cuda:1=cuda:0,"
@@ -85,7 +103,7 @@ final class ConvertCommand implements Callable<Integer> {
       // Asked for by name: the archive is loaded by LibTorch (its code runs), never by sniffing.
       try (StateDict weights = TorchScript.stateDict(in);
           StateDict renamed = renamed(weights)) {
-        TorchSaver.save(out, renamed.toPython(), save);
+        write(renamed.toPython(), null, save);
       }
     } else {
       convertCheckpoint(save);
@@ -118,18 +136,35 @@ final class ConvertCommand implements Callable<Integer> {
       if (stateDictOnly) {
         try (StateDict extracted = StateDict.extract(checkpoint);
             StateDict renamed = renamed(extracted)) {
-          TorchSaver.save(out, renamed.toPython(), save);
+          write(renamed.toPython(), null, save);
         }
       } else if (stripPrefix != null || addPrefix != null) {
         Object found = StateDict.locate(checkpoint);
         try (StateDict stateDict = StateDict.fromTree(found, checkpoint);
             StateDict renamed = renamed(stateDict)) {
           Object root = replace(checkpoint.root(), found, renamed.toPython());
-          TorchSaver.save(out, root, checkpoint, save);
+          write(root, checkpoint, save);
         }
       } else {
-        TorchSaver.save(out, checkpoint, save);
+        write(checkpoint.root(), checkpoint, save);
       }
+    }
+  }
+
+  /** Writes {@code tree} to OUT as --to says: a torch.save file or a DCP directory. */
+  private void write(Object tree, LoadedCheckpoint source, SaveOptions save)
+      throws CheckpointException {
+    if (ranks < 1) {
+      throw new CheckpointException(Kind.INVALID_VALUE, "--ranks " + ranks + ": give 1 or more");
+    }
+    if (to == Target.pt) {
+      TorchSaver.save(out, tree, source, save);
+    } else if (tree instanceof Map<?, ?> stateDict) {
+      DcpSaver.save(out, stateDict, source, ranks, save);
+    } else {
+      throw new CheckpointException(Kind.INVALID_VALUE, "cannot write " + in + " as a DCP"
+          + " directory: it holds a " + io.ckpt4j.value.PythonTypes.name(tree) + ", and"
+          + " torch.distributed.checkpoint saves a state_dict (a dict)");
     }
   }
 
