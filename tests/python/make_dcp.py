@@ -242,10 +242,16 @@ def write_cases(out):
 
 
 def write_demo(out):
-    """The small DCP directory `ckpt4j demo` ships: 2-rank row shards of a tiny model."""
+    """The small DCP directory `ckpt4j demo` ships: the 2-rank checkpoint of the ranks2 case, and
+    expected.json: {"sha256": {flattened key: SHA-256 of the tensor dcp_to_torch_save gives}}."""
     if os.path.exists(out):
         shutil.rmtree(out)
     save_two_ranks(out)
+    flat, _ = flatten_state_dict(loaded_as_python(out))
+    sha = {k: corpus_expect.tensor_sha256(v) for k, v in flat.items() if is_tensor(v)}
+    corpus_expect.write_json(os.path.join(out, "expected.json"), {"sha256": sha})
+    # Maven leaves dot-files out of a jar: the demo's resources hold .metadata under this name.
+    os.rename(os.path.join(out, ".metadata"), os.path.join(out, "metadata.pickle"))
 
 
 # ------------------------------------------------------------------------------------------------
