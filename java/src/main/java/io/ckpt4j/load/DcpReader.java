@@ -107,7 +107,7 @@ final class DcpReader {
           placed(metadata, DcpMetadata.Index.ofChunk(fqn, chunk.offsets()), fqn);
       Path file = dataFile(info, fqn);
       String what = "chunk at " + Arrays.toString(chunk.offsets()) + " of '" + fqn + "'";
-      pieces.add(new AssembledSource.Piece(chunk.offsets(), chunk.sizes(),
+      pieces.add(new AssembledSource.Piece(chunk,
           () -> chunkTensor(file, info, what)));
     }
     long numel = 1;

@@ -83,11 +83,11 @@ final class ChunkAssembly {
     for (int d = 1; d < shape.length; d++) rowElements = Math.multiplyExact(rowElements, shape[d]);
     for (AssembledSource.Piece piece : source.pieces()) {
       TensorRef values = piece.reader().read();
-      String what = "chunk at " + Arrays.toString(piece.offsets()) + " of '" + root.key() + "'";
-      if (values.dtype() != root.dtype() || !Arrays.equals(values.shape(), piece.sizes())) {
+      String what = "chunk at " + Arrays.toString(piece.box().offsets()) + " of '" + root.key() + "'";
+      if (values.dtype() != root.dtype() || !Arrays.equals(values.shape(), piece.box().sizes())) {
         throw new CheckpointException(Kind.INVALID_TENSOR, what + " holds a " + values.dtype()
             + " tensor of sizes " + Arrays.toString(values.shape()) + ", but the metadata says "
-            + root.dtype() + " " + Arrays.toString(piece.sizes())
+            + root.dtype() + " " + Arrays.toString(piece.box().sizes())
             + ": the .distcp file and .metadata do not match; save the checkpoint again");
       }
       if (values.numel() == 0) continue;
@@ -96,7 +96,7 @@ final class ChunkAssembly {
         long from = Math.addExact(range.offset(),
             Math.multiplyExact(values.rootStorageOffset(), itemSize));
         long at = shape.length == 0 ? 0
-            : Math.multiplyExact(Math.multiplyExact(piece.offsets()[0], rowElements), itemSize);
+            : Math.multiplyExact(Math.multiplyExact(piece.box().offsets()[0], rowElements), itemSize);
         split(new Part(range.file(), from, whole, at, values.nbytes(), what), parts);
       } else {
         StorageRef storage = values.storage().root();
@@ -117,7 +117,7 @@ final class ChunkAssembly {
   private static boolean isRowBand(TensorRef values, AssembledSource.Piece piece, long[] shape) {
     if (!values.isContiguous() || values.isConj() || values.isNeg()) return false;
     for (int d = 1; d < shape.length; d++) {
-      if (piece.sizes()[d] != shape[d]) return false;
+      if (piece.box().sizes()[d] != shape[d]) return false;
     }
     return true;
   }
@@ -209,8 +209,8 @@ final class ChunkAssembly {
         Tensor wholeTyped = c.whole().view(ScalarTypes.of(v.dtype()))) {
       long[] shape = c.shape();
       Tensor box = wholeTyped.view(shape);
-      long[] offsets = c.piece().offsets();
-      long[] sizes = c.piece().sizes();
+      long[] offsets = c.piece().box().offsets();
+      long[] sizes = c.piece().box().sizes();
       for (int d = 0; d < shape.length; d++) {
         Tensor narrowed = box.narrow(d, offsets[d], sizes[d]);
         box.close();

@@ -28,7 +28,9 @@ import org.bytedeco.pytorch.global.torch;
  * stay shared, on the target device too.
  *
  * <p>Storages are read (or mapped) a block at a time — see {@link FileBlocks} — by native code
- * that splits large reads over {@code threads} threads.
+ * that splits large reads over {@code threads} threads. A storage assembled from chunks (a
+ * torch.distributed.checkpoint tensor, {@link io.ckpt4j.value.AssembledSource}) is built by
+ * {@link ChunkAssembly} when first needed, in both modes (read, never mapped).
  *
  * <p>The storages and tensors live in native vectors this object owns, and the {@link Tensor}s it
  * hands out are borrowed views of their elements (no Java-side allocation or deallocator per

@@ -1,6 +1,7 @@
 package io.ckpt4j.value;
 
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.layout.dcp.DcpMetadata;
 import java.util.List;
 
 /**
@@ -33,23 +34,8 @@ public record AssembledSource(long[] shape, List<Piece> pieces) implements Stora
   }
 
   /**
-   * One box of the tensor: elements {@code offsets[d] .. offsets[d] + sizes[d]} along each
-   * dimension {@code d}, whose values {@code reader} gives.
+   * One box of the tensor — elements {@code offsets[d] .. offsets[d] + sizes[d]} along each
+   * dimension {@code d}, as a DCP chunk describes it — whose values {@code reader} gives.
    */
-  public record Piece(long[] offsets, long[] sizes, PieceReader reader) {
-    public Piece {
-      offsets = offsets.clone();
-      sizes = sizes.clone();
-    }
-
-    @Override
-    public long[] offsets() {
-      return offsets.clone();
-    }
-
-    @Override
-    public long[] sizes() {
-      return sizes.clone();
-    }
-  }
+  public record Piece(DcpMetadata.Chunk box, PieceReader reader) {}
 }
