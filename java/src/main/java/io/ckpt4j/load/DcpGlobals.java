@@ -4,8 +4,8 @@ import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.pickle.GlobalResolver;
 import io.ckpt4j.value.PyCallable;
+import io.ckpt4j.value.PyGlobalRef;
 import io.ckpt4j.value.PyTuple;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -37,12 +37,24 @@ final class DcpGlobals {
 
   private DcpGlobals() {}
 
+  /** torch's values, then Python's builtins: for every global not DCP's own. */
+  private static final GlobalResolver TORCH =
+      TorchGlobals.resolver().orElse(GlobalResolver.pythonBuiltins());
+  private static final PyCallable LAYOUT = DcpGlobals::layoutName;
+
+  /**
+   * The resolver for a {@code .metadata}: DCP's own names looked up directly (a chain of
+   * resolvers refuses by exception, which costs more than the whole lookup), the rest from
+   * torch's and Python's.
+   */
   static GlobalResolver resolver() {
-    PyCallable layout = DcpGlobals::layoutName;
-    return GlobalResolver.of(Map.of(GET_LAYOUT, layout, STRIDED, STRIDED))
-        .orElse(GlobalResolver.inert(DATACLASSES::contains))
-        .orElse(TorchGlobals.resolver())
-        .orElse(GlobalResolver.pythonBuiltins());
+    return (module, name) -> {
+      String qualified = module + "." + name;
+      if (DATACLASSES.contains(qualified)) return new PyGlobalRef(module, name);
+      if (qualified.equals(GET_LAYOUT)) return LAYOUT;
+      if (qualified.equals(STRIDED)) return STRIDED;
+      return TORCH.resolve(module, name);
+    };
   }
 
   private static Object layoutName(PyTuple args) throws CheckpointException {
