@@ -12,10 +12,11 @@ model.safetensors.index.json), best of N runs, printing `<dir> <mode> <seconds>`
 import json
 import os
 import sys
-import time
 
 from safetensors import safe_open
 from safetensors.torch import load_file
+
+from bench_lines import best  # noqa: E402  (tests/bench is the script's directory)
 
 RUNS = 5
 INDEX = "model.safetensors.index.json"
@@ -54,17 +55,7 @@ def lazy(directory):
     return handles, keys
 
 
-def best(fn, directory):
-    t_best = float("inf")
-    for _ in range(RUNS):
-        t0 = time.perf_counter()
-        result = fn(directory)
-        t_best = min(t_best, time.perf_counter() - t0)
-        del result
-    return t_best
-
-
 if __name__ == "__main__":
     for directory in sys.argv[1:]:
         for mode in (eager_pread, eager_clone, mmap, lazy):
-            print("%s %s %.4f" % (directory, mode.__name__, best(mode, directory)), flush=True)
+            print("%s %s %.4f" % (directory, mode.__name__, best(mode, directory, RUNS)), flush=True)

@@ -13,14 +13,9 @@ dir=$data/sharded-2g
 cat "$dir"/*.safetensors > /dev/null   # warm the page cache, for both sides alike
 j=$("$root/ckpt4j" bench-load --warmup 1000 "$dir")
 p=$("$py" "$root/tests/bench/hf_load.py" "$dir")
-python3 - "$j" "$p" <<'PY'
+PYTHONPATH="$root/tests/bench" python3 - "$j" "$p" <<'PY'
 import sys
-def parse(text):
-    out = {}
-    for line in text.strip().splitlines():
-        path, mode, secs = line.rsplit(" ", 2)
-        out[mode] = float(secs)
-    return out
+from bench_lines import parse
 j, p = parse(sys.argv[1]), parse(sys.argv[2])
 py_eager = min(p["eager_pread"], p["eager_clone"])
 print("2 GiB, 4 safetensors shards (32 x 4096x4096 float32), best of 5, seconds"

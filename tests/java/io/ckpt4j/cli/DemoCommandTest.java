@@ -23,11 +23,12 @@ class DemoCommandTest {
     String text = out.toString();
     assertEquals(0, exit, text);
     for (String step : new String[] {"1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "a) ", "g) ", "h) ",
-        "7. "}) {
+        "7. ", "8. "}) {
       assertTrue(text.contains(step), "step " + step + " missing:\n" + text);
     }
     assertTrue(text.contains("remedy 3"), text);
     assertTrue(text.contains("resumed: one more step"), text);
     assertTrue(text.contains("every tensor's SHA-256 is what Python's loading loop gives"), text);
+    assertTrue(text.contains("SHA-256 as dcp_to_torch_save gives: 4 of 4"), text);
   }
 }

@@ -35,12 +35,21 @@ final class BenchLoadCommand implements Callable<Integer> {
    */
   @Option(names = "--warmup", defaultValue = "0") int warmup;
 
+  /**
+   * Untimed lazy opens of each file first, no tensor built: warms the parsing code where a
+   * {@code --warmup} open is costly (a DCP directory's tensors are read when built).
+   */
+  @Option(names = "--warmup-lazy", defaultValue = "0") int warmupLazy;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws CheckpointException {
     PrintWriter out = spec.commandLine().getOut();
     for (Path file : files) {
+      for (int i = 0; i < warmupLazy; i++) {
+        CheckpointLoader.load(file, LoadOptions.defaults().mmap(true)).close();
+      }
       for (int i = 0; i < warmup; i++) {
         try (LoadedCheckpoint ckpt = CheckpointLoader.load(file, LoadOptions.defaults().mmap(true))) {
           for (TensorRef ref : ckpt.tensorRefs()) ckpt.tensor(ref);

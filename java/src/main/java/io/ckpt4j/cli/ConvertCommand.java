@@ -9,6 +9,7 @@ import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
+import io.ckpt4j.save.DcpSaver;
 import io.ckpt4j.save.SaveOptions;
 import io.ckpt4j.save.ShardedSaver;
 import io.ckpt4j.save.TorchSaver;
@@ -27,9 +28,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ckpt4j convert [OPTIONS] IN OUT}: reads any checkpoint ckpt4j reads (zip, legacy,
- * safetensors, shards, a {@code .pt2} program's state_dict) and writes it in PyTorch's zip format, which {@code torch.load(OUT)} reads with
- * {@code weights_only=True} and {@code mmap=True}. Tensors are streamed from IN (mapped, never
- * read whole) into OUT; OUT is replaced atomically.
+ * safetensors, shards, a torch.distributed.checkpoint directory, a {@code .pt2} program's
+ * state_dict) and writes it in PyTorch's zip format, which {@code torch.load(OUT)} reads with
+ * {@code weights_only=True} and {@code mmap=True} — or, with {@code --to dcp [--ranks N]}, as a
+ * DCP directory ({@code torch_save_to_dcp}), or, with {@code --max-shard-size SIZE}, as the shards
+ * and index {@code save_pretrained} writes. Tensors are streamed from IN (mapped, never read
+ * whole) into OUT; OUT is replaced atomically.
  *
  * <p>{@code --strip-prefix}/{@code --add-prefix} rename the keys of the state dict — the root,
  * or the one inside a checkpoint ({@code model}, {@code state_dict}, ...: as {@code
@@ -44,8 +48,9 @@ import picocli.CommandLine.Spec;
  * runs its code — the checkpoint reader never does that on its own.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Convert a checkpoint (zip, legacy, safetensors, a .pt2 program's"
-        + " state_dict) to PyTorch's zip format.",
+    description = {"Convert a checkpoint (zip, legacy, safetensors, shards, a DCP directory, a"
+        + " .pt2 program's state_dict) to PyTorch's zip format, or (--to dcp) to a"
+        + " torch.distributed.checkpoint directory, or (--max-shard-size) to Hugging Face shards.",
         "A TorchScript archive (torch.jit.save) is written as its state_dict(), a plain"
             + " weights-only file: to read it LibTorch loads the archive, which runs its code"
             + " (convert only archives you trust)."})
@@ -54,8 +59,23 @@ final class ConvertCommand implements Callable<Integer> {
   Path in;
 
   @Parameters(index = "1", paramLabel = "OUT",
-      description = "the .pt file to write (a directory with --max-shard-size)")
+      description = "the .pt file to write (with --to dcp: the DCP directory; with"
+          + " --max-shard-size: the directory of shards)")
   Path out;
+
+  /** What OUT is: a torch.save file, or a torch.distributed.checkpoint directory. */
+  enum Target { pt, dcp }
+
+  @Option(names = "--to", paramLabel = "FORMAT", defaultValue = "pt",
+      description = "pt: a torch.save file (default; a DCP directory IN gives what"
+          + " dcp_to_torch_save writes); dcp: a torch.distributed.checkpoint directory, as"
+          + " torch_save_to_dcp writes it")
+  Target to;
+
+  @Option(names = "--ranks", paramLabel = "N", defaultValue = "1",
+      description = "with --to dcp: write as N ranks would, each tensor row-sharded (FSDP-style)"
+          + " into __<rank>_0.distcp (default 1)")
+  int ranks;
 
   @Option(names = "--max-shard-size", paramLabel = "SIZE",
       description = "write the state dict into directory OUT as save_pretrained(OUT,"
@@ -67,6 +87,10 @@ final class ConvertCommand implements Callable<Integer> {
       description = "with --max-shard-size: safetensors (model-00001-of-0000N.safetensors, the"
           + " default, as safe_serialization=True) or torch (pytorch_model-00001-of-0000N.bin)")
   String shardFormat;
+
+  @Option(names = "--no-progress", description = "draw no progress bar (one is drawn on a"
+      + " terminal while a file of 64 MiB or more is written)")
+  boolean noProgress;
 
   @Option(names = "--map-location", paramLabel = "DEV",
       description = "record every storage as saved on DEV (cpu, cuda:0) or remap (cuda:1=cuda:0,"
@@ -85,10 +109,6 @@ final class ConvertCommand implements Callable<Integer> {
       + " model (torch.save(model)), or the one a checkpoint holds")
   boolean stateDictOnly;
 
-  @Option(names = "--no-progress", description = "draw no progress bar (one is drawn on a"
-      + " terminal while a file of 64 MiB or more is written)")
-  boolean noProgress;
-
   @Mixin GlobalsOptions globals;
 
   @Spec CommandSpec spec;
@@ -105,7 +125,7 @@ final class ConvertCommand implements Callable<Integer> {
       // Asked for by name: the archive is loaded by LibTorch (its code runs), never by sniffing.
       try (StateDict weights = TorchScript.stateDict(in);
           StateDict renamed = renamed(weights)) {
-        saveStateDict(renamed, null, save);
+        write(renamed.toPython(), null, save);
       }
     } else {
       convertCheckpoint(save);
@@ -140,36 +160,54 @@ final class ConvertCommand implements Callable<Integer> {
         // Shards hold a state dict, as save_pretrained writes one.
         try (StateDict extracted = StateDict.extract(checkpoint);
             StateDict renamed = renamed(extracted)) {
-          saveStateDict(renamed, checkpoint, save);
+          write(renamed.toPython(), null, save);
         }
       } else if (stripPrefix != null || addPrefix != null) {
         Object found = StateDict.locate(checkpoint);
         try (StateDict stateDict = StateDict.fromTree(found, checkpoint);
             StateDict renamed = renamed(stateDict)) {
           Object root = replace(checkpoint.root(), found, renamed.toPython());
-          TorchSaver.save(out, root, checkpoint, save);
+          write(root, checkpoint, save);
         }
       } else {
-        TorchSaver.save(out, checkpoint, save);
+        write(checkpoint.root(), checkpoint, save);
       }
     }
   }
 
-  /** Writes {@code stateDict} to OUT: one file, or shards and their index. */
-  private void saveStateDict(StateDict stateDict, LoadedCheckpoint source, SaveOptions save)
+  /** Writes {@code tree} to OUT as --to says: a torch.save file or a DCP directory. */
+  private void write(Object tree, LoadedCheckpoint source, SaveOptions save)
       throws CheckpointException {
-    if (maxShardSize == null) {
-      TorchSaver.save(out, stateDict.toPython(), save);
-      return;
+    if (ranks < 1) {
+      throw new CheckpointException(Kind.INVALID_VALUE, "--ranks " + ranks + ": give 1 or more");
     }
-    ShardFormat format = switch (shardFormat) {
+    if (maxShardSize != null) {
+      if (to != Target.pt) {
+        throw new CheckpointException(Kind.INVALID_VALUE, "--max-shard-size writes Hugging Face"
+            + " shards and --to dcp a DCP directory: give one of them");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, ?> stateDict = (Map<String, ?>) tree;
+      ShardedSaver.save(out, stateDict, source, shardFormat(), ShardSize.parse(maxShardSize),
+          save);
+    } else if (to == Target.pt) {
+      TorchSaver.save(out, tree, source, save);
+    } else if (tree instanceof Map<?, ?> stateDict) {
+      DcpSaver.save(out, stateDict, source, ranks, save);
+    } else {
+      throw new CheckpointException(Kind.INVALID_VALUE, "cannot write " + in + " as a DCP"
+          + " directory: it holds a " + io.ckpt4j.value.PythonTypes.name(tree) + ", and"
+          + " torch.distributed.checkpoint saves a state_dict (a dict)");
+    }
+  }
+
+  private ShardFormat shardFormat() throws CheckpointException {
+    return switch (shardFormat) {
       case "safetensors" -> ShardFormat.SAFETENSORS;
       case "torch" -> ShardFormat.TORCH;
       default -> throw new CheckpointException(Kind.INVALID_VALUE, "--shard-format " + shardFormat
           + ": not a shard format; use safetensors or torch");
     };
-    ShardedSaver.save(out, stateDict.asMap(), source, format, ShardSize.parse(maxShardSize),
-        save);
   }
 
   /** The state dict with --strip-prefix, then --add-prefix applied (a new reference either way). */

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
  * {@code ckpt4j demo}: checkpoints bundled with ckpt4j (see resources io/ckpt4j/demo/README.md):
  * formats by content, a legacy Hugging Face state_dict into LibTorch, a file saved on cuda:1 and
  * map_location, DataParallel's {@code module.} keys, lazy (mmap) loading — then the save/load
- * tutorial end to end on a small ResNet ({@link TutorialDemo}), and a Hugging Face sharded
- * checkpoint ({@link ShardedDemo}).
+ * tutorial end to end on a small ResNet ({@link TutorialDemo}), a Hugging Face sharded
+ * checkpoint ({@link ShardedDemo}) and a torch.distributed.checkpoint directory ({@link DcpDemo}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Walk through loading real PyTorch checkpoints with ckpt4j.")
@@ -60,6 +60,9 @@ final class DemoCommand implements Callable<Integer> {
       ShardedDemo sharded = new ShardedDemo(dir.resolve("sharded"), out);
       sharded.extract(DemoCommand::extract);
       sharded.run();
+      DcpDemo dcp = new DcpDemo(dir.resolve("dcp"), out);
+      dcp.extract(DemoCommand::extract);
+      dcp.run();
       out.println();
       out.println("Done. Try: ./ckpt4j inspect <your checkpoint>   (--json for tools)");
     } finally {

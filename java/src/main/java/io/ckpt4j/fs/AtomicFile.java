@@ -35,8 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * still holds a complete file.)
  */
 public final class AtomicFile {
-  private static final String MARKER = ".ckpt4j-";
-  private static final String SUFFIX = ".tmp";
+  static final String MARKER = ".ckpt4j-";
+  static final String SUFFIX = ".tmp";
   /** Bytes of the target's name kept in the temporary name (names are at most 255 bytes). */
   private static final int MAX_NAME_BYTES = 128;
   private static final int RANDOM_BYTES = 8;
@@ -65,7 +65,7 @@ public final class AtomicFile {
     }
     String prefix = "." + truncate(file.getFileName().toString()) + MARKER;
     deleteLeftovers(dir, prefix);
-    Path temp = createTemp(dir, prefix, target);
+    Path temp = createTemp(dir, prefix, target, false);
     try {
       copyPermissions(file, temp);
       try (WriteBack flushing = fsync ? WriteBack.start(temp) : null) {
@@ -92,7 +92,7 @@ public final class AtomicFile {
     return refusal(kind, target, detail, null);
   }
 
-  private static CheckpointException refusal(
+  static CheckpointException refusal(
       Kind kind, Path target, String detail, Throwable cause) {
     return new CheckpointException(kind, detail, cause).at("cannot save to " + target);
   }
@@ -116,7 +116,9 @@ public final class AtomicFile {
     return file;
   }
 
-  private static Path createTemp(Path dir, String prefix, Path target) throws CheckpointException {
+  /** A new temporary file (or, {@code directory}, an empty directory) in {@code dir}. */
+  static Path createTemp(Path dir, String prefix, Path target, boolean directory)
+      throws CheckpointException {
     long pid = ProcessHandle.current().pid();
     byte[] random = new byte[RANDOM_BYTES];
     IOException last = null;
@@ -124,7 +126,7 @@ public final class AtomicFile {
       ThreadLocalRandom.current().nextBytes(random);
       Path temp = dir.resolve(prefix + pid + "-" + HexFormat.of().formatHex(random) + SUFFIX);
       try {
-        return Files.createFile(temp);
+        return directory ? Files.createDirectory(temp) : Files.createFile(temp);
       } catch (FileAlreadyExistsException e) {
         last = e;
       } catch (IOException | UnsupportedOperationException | SecurityException e) {
@@ -136,8 +138,8 @@ public final class AtomicFile {
         + dir + " after " + CREATE_ATTEMPTS + " attempts", last);
   }
 
-  /** Temporary files of earlier saves to this target whose process is gone. */
-  private static void deleteLeftovers(Path dir, String prefix) {
+  /** Temporary files (or directories) of earlier saves to this target whose process is gone. */
+  static void deleteLeftovers(Path dir, String prefix) {
     long self = ProcessHandle.current().pid();
     DirectoryStream.Filter<Path> ours = p -> {
       String name = p.getFileName().toString();
@@ -156,11 +158,21 @@ public final class AtomicFile {
         } catch (NumberFormatException e) {
           continue; // not one of ours
         }
-        if (pid != self && ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(entry);
+        if (pid != self && ProcessHandle.of(pid).isEmpty()) deleteTree(entry);
       }
     } catch (IOException | RuntimeException e) {
       // Best effort: a leftover we cannot list or delete does not stop this save.
     }
+  }
+
+  /** Deletes {@code path}, and everything in it when it is a directory (links not followed). */
+  static void deleteTree(Path path) throws IOException {
+    if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+        for (Path entry : entries) deleteTree(entry);
+      }
+    }
+    Files.deleteIfExists(path);
   }
 
   private static void copyPermissions(Path from, Path to) {
@@ -171,7 +183,7 @@ public final class AtomicFile {
     }
   }
 
-  private static void force(Path temp, Path target) throws CheckpointException {
+  static void force(Path temp, Path target) throws CheckpointException {
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       channel.force(true);
     } catch (IOException e) {
@@ -181,7 +193,7 @@ public final class AtomicFile {
   }
 
   /** fsync of the directory, so the rename is durable; skipped where directories cannot be opened. */
-  private static void forceDirectory(Path dir, Path target) throws CheckpointException {
+  static void forceDirectory(Path dir, Path target) throws CheckpointException {
     FileChannel channel;
     try {
       channel = FileChannel.open(dir, StandardOpenOption.READ);
@@ -205,7 +217,7 @@ public final class AtomicFile {
   }
 
   /** At most {@link #MAX_NAME_BYTES} UTF-8 bytes of {@code name}, cut at a code point. */
-  private static String truncate(String name) {
+  static String truncate(String name) {
     if (name.getBytes(StandardCharsets.UTF_8).length <= MAX_NAME_BYTES) return name;
     StringBuilder out = new StringBuilder();
     int bytes = 0;

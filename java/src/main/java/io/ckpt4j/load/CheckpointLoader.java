@@ -21,7 +21,8 @@ import java.util.Set;
  * Opens any checkpoint by its content (the extension means nothing: .pt .pth .pkl .bin .ckpt are
  * all the same thing) and hands it to the reader for its format. A Hugging Face sharded
  * checkpoint is opened through its index ({@code model.safetensors.index.json}) or the directory
- * holding it (see {@link CheckpointSource}).
+ * holding it, a torch.distributed.checkpoint through its directory or {@code .metadata} (see
+ * {@link CheckpointSource}).
  *
  * <p>Thread safety: stateless; any number of threads may load at the same time, the same file
  * included (each load opens the file on its own and returns its own {@link LoadedCheckpoint},
@@ -64,6 +65,7 @@ public final class CheckpointLoader {
   public static Format detect(Path path) throws CheckpointException {
     CheckpointSource source = CheckpointSource.of(path);
     if (source.kind() == CheckpointSource.Kind.HF_INDEX) return Format.HF_SHARDED;
+    if (source.kind() == CheckpointSource.Kind.DCP) return Format.DCP;
     Path file = source.file();
     try (FileChannel channel = open(file);
         FormatSniffer.Sniffed sniffed = FormatSniffer.sniff(file, channel)) {
@@ -86,6 +88,7 @@ public final class CheckpointLoader {
     CheckpointSource source = CheckpointSource.of(path);
     return switch (source.kind()) {
       case HF_INDEX -> ShardedReader.read(source.file(), options);
+      case DCP -> DcpReader.read(source.file(), options);
       case FILE -> readFileExplained(source.file(), options);
     };
   }
@@ -147,7 +150,8 @@ public final class CheckpointLoader {
         case PT2 -> Pt2Reader.read(file, sniffed.zip(), options.pt2Model());
         case TORCHSCRIPT, LIBTORCH, AOTINDUCTOR -> throw new CheckpointException(
             Kind.WRONG_LOADER, ZipCheckpointReader.archiveRefusal(file, sniffed.zip()));
-        case HF_SHARDED -> throw new IllegalStateException("a file's bytes never sniff as shards");
+        case HF_SHARDED, DCP -> throw new IllegalStateException(
+            "a file's bytes never sniff as a layout of several files");
       };
     } catch (IOException e) {
       throw wrap(file, e);

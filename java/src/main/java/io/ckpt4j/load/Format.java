@@ -26,7 +26,12 @@ public enum Format {
    * An AOTInductor package ({@code torch._inductor.aoti_compile_and_package}, also {@code .pt2}):
    * compiled native code with its weights, and no exported program. Recognized, not read.
    */
-  AOTINDUCTOR("aotinductor");
+  AOTINDUCTOR("aotinductor"),
+  /**
+   * A torch.distributed.checkpoint directory ({@code .metadata} and {@code __0_0.distcp} ...), as
+   * {@code dcp.save} writes it, or its {@code .metadata} file.
+   */
+  DCP("dcp");
 
   private final String jsonName;
 

@@ -3,6 +3,7 @@ package io.ckpt4j.load;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.container.zip.TorchZip;
+import io.ckpt4j.layout.dcp.DcpLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,8 +29,6 @@ final class FormatSniffer {
   /** POSIX tar magic, at byte 257: torch.save's very first format (before torch 0.4). */
   private static final int TAR_MAGIC_OFFSET = 257;
   private static final String TAR_MAGIC = "ustar";
-  /** The data files torch.distributed.checkpoint's FileSystemWriter writes (__0_0.distcp). */
-  private static final String DISTCP_SUFFIX = ".distcp";
   private static final int SHOWN_BYTES = 8;
 
   private FormatSniffer() {}
@@ -49,13 +48,11 @@ final class FormatSniffer {
     if (n == 0) throw new CheckpointException(Kind.NOT_A_CHECKPOINT,
         file + " is empty: not a checkpoint");
     // By name, first: a shard's bytes start as anything (a torch.save zip of an entry, floats).
-    if (file.getFileName() != null
-        && file.getFileName().toString().endsWith(DISTCP_SUFFIX)) {
+    if (DcpLayout.isDataFileName(file)) {
       throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
-          file + " is one shard of a torch.distributed.checkpoint (DCP) directory, which holds"
-          + " no checkpoint alone: its directory " + file.toAbsolutePath().getParent()
-          + " is the checkpoint (torch.distributed.checkpoint.load), which ckpt4j does not read"
-          + " yet");
+          file + " is one data file of a torch.distributed.checkpoint (DCP) directory and holds"
+          + " no checkpoint alone: open its directory " + file.toAbsolutePath().getParent()
+          + " instead (what torch.distributed.checkpoint.load reads)");
     }
     if (n >= 4 && (head.getInt(0) == ZIP_LOCAL_SIGNATURE || head.getInt(0) == ZIP_EMPTY_SIGNATURE)) {
       return ZipCheckpointReader.classify(file);

@@ -96,6 +96,20 @@ final class ZipCheckpointReader {
     return new Loaded(Format.ZIP, value, storages.roots().values());
   }
 
+  /**
+   * Reads the torch.save archive that fills bytes {@code [start, start + length)} of
+   * {@code file} (a record of a DCP {@code .distcp} file), its storages bound to byte ranges of
+   * {@code file}. The archive is closed again; the storages are read when materialized.
+   */
+  static Loaded readEmbedded(Path file, long start, long length, GlobalResolver resolver)
+      throws CheckpointException {
+    try (ZipArchive zip = ZipArchive.open(file, start, length)) {
+      TorchZip torch = TorchZip.inspect(zip);
+      torch.requireTorchSave();
+      return read(file, torch, resolver);
+    }
+  }
+
   /** Binds storage {@code key} to {@code <root>/data/<key>}: in place when stored. */
   private static void bind(TorchZip torch, StorageRef ref, Path file) throws CheckpointException {
     ZipEntry entry = torch.storage(ref.key());
@@ -106,7 +120,8 @@ final class ZipCheckpointReader {
           + ": corrupt checkpoint");
     }
     if (entry.isStored()) {
-      ref.bind(new StorageRef.FileRange(file, entry.dataOffset()));
+      ref.bind(new StorageRef.FileRange(file,
+          Math.addExact(torch.archive().base(), entry.dataOffset())));
     } else {
       ref.bind(new StorageRef.InMemory(
           torch.archive().read(entry, ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")));

@@ -121,7 +121,7 @@ public final class ShardedSaver {
   }
 
   /** The LibTorch tensor a state_dict value stands for (owned by the caller or {@code source}). */
-  private static Tensor tensorOf(String key, Object value, LoadedCheckpoint source)
+  static Tensor tensorOf(String key, Object value, LoadedCheckpoint source)
       throws CheckpointException {
     Tensor t;
     if (value instanceof Tensor tensor) {
@@ -208,7 +208,7 @@ public final class ShardedSaver {
     }
   }
 
-  private static long[] shape(Tensor t) {
+  static long[] shape(Tensor t) {
     try (LongArrayRef sizes = t.sizes()) {
       long[] out = new long[(int) sizes.size()];
       for (int i = 0; i < out.length; i++) out[i] = sizes.get(i);

@@ -42,25 +42,34 @@ final class TorchArchive {
    */
   static void write(Path file, String root, byte[] pickle, List<SavedStorages.Entry> storages,
       boolean hostCopies, ProgressListener progress) throws CheckpointException {
+    try (ZipWriter zip = ZipWriter.create(file, ZipWriter.DEFAULT_ALIGNMENT)) {
+      write(zip, root, pickle, storages, hostCopies, progress);
+    }
+  }
+
+  /**
+   * Writes the archive's records into {@code zip} (a file, or a stream of archives) and finishes
+   * it, telling {@code progress} the storage bytes written after each storage.
+   */
+  static void write(ZipWriter zip, String root, byte[] pickle, List<SavedStorages.Entry> storages,
+      boolean hostCopies, ProgressListener progress) throws CheckpointException {
     long total = 0;
     for (SavedStorages.Entry s : storages) total = Math.addExact(total, s.nbytes());
     long done = 0;
-    try (ZipWriter zip = ZipWriter.create(file, ZipWriter.DEFAULT_ALIGNMENT)) {
-      zip.writeEntry(root + "/data.pkl", ByteBuffer.wrap(pickle));
-      zip.writeEntry(root + "/.format_version", ascii(FORMAT_VERSION));
-      zip.writeEntry(root + "/.storage_alignment",
-          ascii(Integer.toString(ZipWriter.DEFAULT_ALIGNMENT)));
-      zip.writeEntry(root + "/byteorder", ascii(byteOrder()));
-      for (SavedStorages.Entry s : storages) {
-        zip.writeEntry(root + "/data/" + s.key(), s.nbytes(),
-            out -> StorageStream.write(s, out, hostCopies));
-        done += s.nbytes();
-        progress.bytes(done, total);
-      }
-      zip.writeEntry(root + "/version", ascii(ARCHIVE_VERSION));
-      zip.writeEntry(root + "/.data/serialization_id", ascii(serializationId(zip.entries())));
-      zip.finish();
+    zip.writeEntry(root + "/data.pkl", ByteBuffer.wrap(pickle));
+    zip.writeEntry(root + "/.format_version", ascii(FORMAT_VERSION));
+    zip.writeEntry(root + "/.storage_alignment",
+        ascii(Integer.toString(ZipWriter.DEFAULT_ALIGNMENT)));
+    zip.writeEntry(root + "/byteorder", ascii(byteOrder()));
+    for (SavedStorages.Entry s : storages) {
+      zip.writeEntry(root + "/data/" + s.key(), s.nbytes(),
+          out -> StorageStream.write(s, out, hostCopies));
+      done += s.nbytes();
+      progress.bytes(done, total);
     }
+    zip.writeEntry(root + "/version", ascii(ARCHIVE_VERSION));
+    zip.writeEntry(root + "/.data/serialization_id", ascii(serializationId(zip.entries())));
+    zip.finish();
   }
 
   /**

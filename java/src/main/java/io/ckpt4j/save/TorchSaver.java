@@ -6,6 +6,7 @@ import io.ckpt4j.fs.AtomicFile;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.pickle.PickleWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -86,18 +87,27 @@ public final class TorchSaver {
       throws CheckpointException {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(options, "options");
+    Pickled pickled = pickle(tree, source, options, path.toString());
+    String root = TorchArchive.rootName(path);
+    AtomicFile.write(path, options.fsync(), temp -> TorchArchive.write(temp, root,
+        pickled.pickle(), pickled.storages(), options.hostCopiesForTesting(), options.progress()));
+  }
+
+  /** A tree's pickle and the storages it names, ready for {@link TorchArchive#write}. */
+  record Pickled(byte[] pickle, List<SavedStorages.Entry> storages) {}
+
+  /** Pickles {@code tree} as torch.save does; {@code where} names the target in errors. */
+  static Pickled pickle(Object tree, LoadedCheckpoint source, SaveOptions options, String where)
+      throws CheckpointException {
     SavedStorages storages = new SavedStorages(options.mapLocation());
-    byte[] pickle;
     try {
       TreePaths paths = TreePaths.walk(tree, source != null);
-      pickle = PickleWriter.toBytes(tree, new TensorPickler(storages, source, paths));
+      byte[] pickle = PickleWriter.toBytes(tree, new TensorPickler(storages, source, paths));
+      return new Pickled(pickle, storages.entries());
     } catch (RuntimeException e) {
       // LibTorch reports through unchecked exceptions (with C++ traces): one line of it.
       throw new CheckpointException(Kind.NATIVE,
-          "cannot save " + path + ": " + CheckpointException.firstLine(e), e);
+          "cannot save " + where + ": " + CheckpointException.firstLine(e), e);
     }
-    String root = TorchArchive.rootName(path);
-    AtomicFile.write(path, options.fsync(), temp -> TorchArchive.write(temp, root, pickle,
-        storages.entries(), options.hostCopiesForTesting(), options.progress()));
   }
 }

@@ -6,6 +6,7 @@ import io.ckpt4j.OwnedResource;
 import io.ckpt4j.ProgressListener;
 import io.ckpt4j.nativeio.NativeLibrary;
 import io.ckpt4j.nativeio.NativeStorage;
+import io.ckpt4j.value.AssembledSource;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
 import java.nio.ByteBuffer;
@@ -28,7 +29,9 @@ import org.bytedeco.pytorch.global.torch;
  * stay shared, on the target device too.
  *
  * <p>Storages are read (or mapped) a block at a time — see {@link FileBlocks} — by native code
- * that splits large reads over {@code threads} threads.
+ * that splits large reads over {@code threads} threads. A storage assembled from chunks (a
+ * torch.distributed.checkpoint tensor, {@link io.ckpt4j.value.AssembledSource}) is built by
+ * {@link ChunkAssembly} when first needed, in both modes (read, never mapped).
  *
  * <p>The storages and tensors live in native vectors this object owns, and the {@link Tensor}s it
  * hands out are borrowed views of their elements (no Java-side allocation or deallocator per
@@ -173,6 +176,13 @@ public final class TensorMaterializer extends OwnedResource {
       done += block.length();
       progress.bytes(done, total);
     }
+    List<StorageRef> assembled = new ArrayList<>();
+    for (StorageRef root : roots) {
+      if (root.source() instanceof AssembledSource && !storageIndex.containsKey(root)) {
+        assembled.add(root);
+      }
+    }
+    if (!assembled.isEmpty()) assemble(assembled);
     for (StorageRef root : roots) storage(root);
   }
 
@@ -182,6 +192,10 @@ public final class TensorMaterializer extends OwnedResource {
     FileBlocks.Block block = blocks.blockOf(root);
     if (block != null) {
       loadBlock(block);
+      return;
+    }
+    if (root.source() instanceof AssembledSource) {
+      assemble(List.of(root));
       return;
     }
     if (root.source() instanceof StorageRef.InMemory memory) {
@@ -207,6 +221,23 @@ public final class TensorMaterializer extends OwnedResource {
       StorageRef root = block.storages().get(i);
       storageIndex.put(root, first + i);
       toTargetDevice(root, first + i);
+    }
+  }
+
+  /**
+   * Assembles storages from their chunks ({@link ChunkAssembly}; read, never mapped), each then
+   * moved to its map_location device.
+   */
+  private void assemble(List<StorageRef> assembled) throws CheckpointException {
+    for (StorageRef root : assembled) targetDevice(root);
+    List<Tensor> built = ChunkAssembly.assemble(assembled, threads);
+    for (int i = 0; i < built.size(); i++) {
+      long index = storageVector.size();
+      try (Tensor bytes = built.get(i)) {
+        storageVector.push_back(bytes);
+      }
+      storageIndex.put(assembled.get(i), index);
+      toTargetDevice(assembled.get(i), index);
     }
   }
 

@@ -24,7 +24,7 @@ public final class StorageRef {
   private Source source;
 
   /** Where a storage's bytes lie. */
-  public sealed interface Source permits FileRange, InMemory {}
+  public sealed interface Source permits FileRange, InMemory, AssembledSource {}
 
   /** {@code nbytes} bytes at {@code offset} of a file (zip stored entries, legacy records). */
   public record FileRange(Path file, long offset) implements Source {}

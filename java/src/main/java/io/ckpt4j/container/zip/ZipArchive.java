@@ -39,6 +39,8 @@ public final class ZipArchive implements AutoCloseable {
 
   private final Path path;
   private final FileChannel channel;
+  /** Where the archive starts in its file: 0, or the start of an archive embedded in a file. */
+  private final long base;
   private final long fileSize;
   private final List<ZipEntry> entries;
   private final Map<String, ZipEntry> byName;
@@ -48,6 +50,7 @@ public final class ZipArchive implements AutoCloseable {
   private ZipArchive(
       Path path,
       FileChannel channel,
+      long base,
       long fileSize,
       List<ZipEntry> entries,
       Map<String, ZipEntry> byName,
@@ -55,6 +58,7 @@ public final class ZipArchive implements AutoCloseable {
       boolean zip64) {
     this.path = path;
     this.channel = channel;
+    this.base = base;
     this.fileSize = fileSize;
     this.entries = entries;
     this.byName = byName;
@@ -76,7 +80,7 @@ public final class ZipArchive implements AutoCloseable {
           .at(location(file));
     }
     try {
-      return read(channel, file);
+      return read(channel, file, 0);
     } catch (CheckpointException e) {
       closeAfter(channel, e);
       throw e.at(location(file));
@@ -110,6 +114,39 @@ public final class ZipArchive implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens the archive that fills bytes {@code [start, start + length)} of {@code file} — one
+   * embedded in a larger file, as each record of a torch.distributed.checkpoint {@code .distcp}
+   * file is — and reads its directory. Its entries' offsets count from {@code start}; {@link
+   * #base()} gives {@code start} back for positions in the file.
+   *
+   * @throws CheckpointException if the range is not inside the file, or holds no well-formed zip
+   */
+  public static ZipArchive open(Path file, long start, long length) throws CheckpointException {
+    String where = location(file) + " (bytes " + start + " to " + (start + length) + ")";
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot open it: " + e, e)
+          .at(where);
+    }
+    try {
+      long size = channel.size();
+      if (start < 0 || length < 0 || start > size || length > size - start) {
+        throw new CheckpointException(Kind.TRUNCATED, "the range lies outside the file of " + size
+            + " bytes: truncated file, or an offset that does not belong to it");
+      }
+      return read(new WindowChannel(channel, start, length), file, start);
+    } catch (CheckpointException e) {
+      closeAfter(channel, e);
+      throw e.at(where);
+    } catch (IOException | RuntimeException | Error e) {
+      closeAfter(channel, e);
+      throw new CheckpointException(Kind.IO, "cannot read it: " + e, e).at(where);
+    }
+  }
+
   /** Where errors about an archive say they happened: "zip file PATH". */
   private static String location(Path file) {
     return "zip file " + file;
@@ -128,7 +165,8 @@ public final class ZipArchive implements AutoCloseable {
     }
   }
 
-  private static ZipArchive read(FileChannel channel, Path file) throws CheckpointException {
+  private static ZipArchive read(FileChannel channel, Path file, long base)
+      throws CheckpointException {
     try {
       long fileSize = channel.size();
       int signature = firstSignature(channel, fileSize);
@@ -157,7 +195,7 @@ public final class ZipArchive implements AutoCloseable {
         }
       }
       return new ZipArchive(
-          file, channel, fileSize, Collections.unmodifiableList(entries),
+          file, channel, base, fileSize, Collections.unmodifiableList(entries),
           Collections.unmodifiableMap(byName), end.comment(), end.zip64());
     } catch (IOException e) {
       if (e instanceof CheckpointException) {
@@ -202,7 +240,15 @@ public final class ZipArchive implements AutoCloseable {
     return channel;
   }
 
-  /** The size of the file in bytes when it was opened. */
+  /**
+   * Where the archive starts in {@link #path()}: 0 for a zip file, the start of the range for one
+   * embedded in a larger file. An entry's bytes lie at {@code base() + entry.dataOffset()} there.
+   */
+  public long base() {
+    return base;
+  }
+
+  /** The size of the file in bytes when it was opened (of the range, for an embedded archive). */
   public long fileSize() {
     return fileSize;
   }

@@ -48,6 +48,10 @@ public final class ZipWriter implements AutoCloseable {
   private final Path path;
   private final int alignment;
   private final boolean forceZip64;
+  /** Where the archive starts in the channel: 0, or where it is appended to a larger file. */
+  private final long base;
+  /** Whether {@link #close()} closes the channel (not when appending to a caller's channel). */
+  private final boolean ownsChannel;
   private final List<Written> written = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
   private long position;
@@ -55,11 +59,38 @@ public final class ZipWriter implements AutoCloseable {
   private boolean failed;
   private boolean closed;
 
-  private ZipWriter(FileChannel channel, Path path, int alignment, boolean forceZip64) {
+  private ZipWriter(FileChannel channel, Path path, int alignment, boolean forceZip64, long base,
+      boolean ownsChannel) {
     this.channel = channel;
     this.path = path;
     this.alignment = alignment;
     this.forceZip64 = forceZip64;
+    this.base = base;
+    this.ownsChannel = ownsChannel;
+  }
+
+  /**
+   * Writes a whole archive at the current position of {@code channel}, an open file the caller
+   * owns (closing this writer finishes the archive and leaves the channel open, positioned after
+   * it): how torch.distributed.checkpoint's {@code .distcp} files hold one {@code torch.save}
+   * archive after another. Offsets inside the archive count from where it starts, as Python's
+   * writer counts them on a stream.
+   */
+  public static ZipWriter append(FileChannel channel, Path path, int alignment)
+      throws CheckpointException {
+    checkAlignment(alignment);
+    try {
+      return new ZipWriter(channel, path, alignment, false, channel.position(), false);
+    } catch (IOException e) {
+      throw new CheckpointException(Kind.IO, "cannot append to it: " + e, e).at(location(path));
+    }
+  }
+
+  private static void checkAlignment(int alignment) {
+    if (alignment < 1 || alignment > MAX_ALIGNMENT || Integer.bitCount(alignment) != 1) {
+      throw new IllegalArgumentException(
+          "alignment must be a power of two from 1 to " + MAX_ALIGNMENT + ", got " + alignment);
+    }
   }
 
   /** Creates (or truncates) {@code file} and writes entries aligned to 64 bytes. */
@@ -83,10 +114,7 @@ public final class ZipWriter implements AutoCloseable {
    * accept the zip64 layout without writing 4 GiB.
    */
   static ZipWriter create(Path file, int alignment, boolean forceZip64) throws CheckpointException {
-    if (alignment < 1 || alignment > MAX_ALIGNMENT || Integer.bitCount(alignment) != 1) {
-      throw new IllegalArgumentException(
-          "alignment must be a power of two from 1 to " + MAX_ALIGNMENT + ", got " + alignment);
-    }
+    checkAlignment(alignment);
     try {
       FileChannel channel =
           FileChannel.open(
@@ -94,7 +122,7 @@ public final class ZipWriter implements AutoCloseable {
               StandardOpenOption.CREATE,
               StandardOpenOption.TRUNCATE_EXISTING,
               StandardOpenOption.WRITE);
-      return new ZipWriter(channel, file, alignment, forceZip64);
+      return new ZipWriter(channel, file, alignment, forceZip64, 0, true);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       throw new CheckpointException(CheckpointException.ioKind(e), "cannot create it: " + e, e)
           .at(location(file));
@@ -212,7 +240,7 @@ public final class ZipWriter implements AutoCloseable {
     } finally {
       closed = true;
       try {
-        channel.close();
+        if (ownsChannel) channel.close();
       } catch (IOException e) {
         throw new CheckpointException(Kind.IO, "cannot close it: " + e, e).at(location(path));
       }
@@ -248,7 +276,7 @@ public final class ZipWriter implements AutoCloseable {
   private void writeFullyAt(ByteBuffer buffer, long at) throws IOException {
     long to = at;
     while (buffer.hasRemaining()) {
-      to += channel.write(buffer, to);
+      to += channel.write(buffer, base + to);
     }
   }
 
