@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""A Python rank for io.ckpt4j.distributed's tests: joins a Gloo group that Java ranks are in.
+
+    python3 tests/python/dist_peer.py collectives ADDR PORT RANK WORLD TIMEOUT_S
+    python3 tests/python/dist_peer.py sampler CASES_JSON
+
+collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
+DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
+all_reduce SUM, all_reduce "AVG" (Gloo has no AVG: SUM then divide, floating dtypes only),
+all_reduce MAX, all_reduce MIN, broadcast from the last rank, all_gather; then barrier. Every
+result is checked against values computed here from the ranks' inputs, independently of the
+collective. Prints {"rank", "checks", "failures"} as JSON.
+
+sampler: for each case {"size", "world", "shuffle", "drop_last", "seed", "epoch"} of the JSON
+list, the indices torch.utils.data.DistributedSampler gives each rank. Prints a JSON list (one
+list of lists per case).
+"""
+
+import json
+import sys
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DistributedSampler
+
+DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
+ROWS, COLS = 2, 3
+RANK_STRIDE = 10
+
+
+def rank_input(r, dtype):
+    """What rank r contributes: 1..6 plus 10 * r, as a 2x3 tensor of dtype."""
+    return (torch.arange(1, ROWS * COLS + 1, dtype=torch.float64).reshape(ROWS, COLS)
+            + RANK_STRIDE * r).to(dtype)
+
+
+def collectives(addr, port, rank, world, timeout_s):
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    checks, failures = 0, []
+
+    def check(name, got, want):
+        nonlocal checks
+        checks += 1
+        if not torch.equal(got, want):
+            failures.append(f"{name}: got {got.tolist()}, want {want.tolist()}")
+
+    inputs = lambda dtype: [rank_input(r, dtype) for r in range(world)]
+    for dtype in DTYPES:
+        mine, all_inputs = rank_input(rank, dtype), inputs(dtype)
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+        check(f"{dtype} sum", t, torch.stack(all_inputs).sum(0).to(dtype))
+        if dtype.is_floating_point:
+            t = mine.clone()
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+            t /= world
+            check(f"{dtype} avg", t, torch.stack(all_inputs).mean(0).to(dtype))
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        check(f"{dtype} max", t, all_inputs[world - 1])
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.MIN)
+        check(f"{dtype} min", t, all_inputs[0])
+        t = mine.clone()
+        dist.broadcast(t, src=world - 1)
+        check(f"{dtype} broadcast", t, all_inputs[world - 1])
+        outs = [torch.empty_like(mine) for _ in range(world)]
+        dist.all_gather(outs, mine)
+        for r in range(world):
+            check(f"{dtype} all_gather[{r}]", outs[r], all_inputs[r])
+    dist.barrier()
+    dist.destroy_process_group()
+    print(json.dumps({"rank": rank, "checks": checks, "failures": failures}))
+
+
+def sampler(cases_json):
+    out = []
+    for c in json.loads(cases_json):
+        per_rank = []
+        for r in range(c["world"]):
+            s = DistributedSampler(range(c["size"]), num_replicas=c["world"], rank=r,
+                                   shuffle=c["shuffle"], seed=c["seed"],
+                                   drop_last=c["drop_last"])
+            s.set_epoch(c["epoch"])
+            per_rank.append(list(s))
+        out.append(per_rank)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "collectives":
+        collectives(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
+                    float(sys.argv[6]))
+    elif sys.argv[1] == "sampler":
+        sampler(sys.argv[2])
+    else:
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives or sampler")
