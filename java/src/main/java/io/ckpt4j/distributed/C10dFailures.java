@@ -20,7 +20,9 @@ final class C10dFailures {
       "connection reset", "connection refused", "broken pipe", "socket", "connect");
   /** What a peer failure leaves to do, appended to its message. */
   static final String PEER_HINT = "start every rank (all WORLD_SIZE of them, with the same"
-      + " rendezvous) or raise the timeout; a group that failed cannot be used again: close it";
+      + " rendezvous) or raise the timeout";
+  /** Appended for a failure of a group that exists: Gloo cannot recover it. */
+  static final String CLOSE_HINT = "; this group cannot be used again: close it";
 
   private C10dFailures() {}
 
@@ -29,9 +31,20 @@ final class C10dFailures {
    * {@link Kind#PEER_FAILED} when a peer is missing, dead or too slow, else {@link Kind#NATIVE}.
    */
   static CheckpointException reword(String who, String call, RuntimeException failure) {
+    return reword(who, call, failure, false);
+  }
+
+  /** Like {@link #reword(String, String, RuntimeException)}, for a collective of a made group. */
+  static CheckpointException rewordCollective(String who, String call, RuntimeException failure) {
+    return reword(who, call, failure, true);
+  }
+
+  private static CheckpointException reword(String who, String call, RuntimeException failure,
+      boolean groupMade) {
     String reason = SOURCE_PREFIX.matcher(CheckpointException.firstLine(failure)).replaceFirst("");
     boolean peer = isPeerFailure(reason);
-    String message = who + ": " + call + " failed: " + reason + (peer ? "; " + PEER_HINT : "");
+    String message = who + ": " + call + " failed: " + reason + (peer ? "; " + PEER_HINT : "")
+        + (groupMade ? CLOSE_HINT : "");
     return new CheckpointException(peer ? Kind.PEER_FAILED : Kind.NATIVE, message, failure);
   }
 

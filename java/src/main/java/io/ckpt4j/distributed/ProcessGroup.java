@@ -217,7 +217,7 @@ public final class ProcessGroup extends OwnedResource {
     try (Work work = start.get()) {
       work._wait();
     } catch (RuntimeException e) {
-      throw C10dFailures.reword(who, call, e);
+      throw C10dFailures.rewordCollective(who, call, e);
     }
   }
 
@@ -225,8 +225,8 @@ public final class ProcessGroup extends OwnedResource {
     ensureOpen();
     Objects.requireNonNull(tensor, "tensor");
     if (!tensor.is_cpu()) {
-      throw new CheckpointException(Kind.DEVICE, who + ": " + call + " on backend gloo needs a"
-          + " CPU tensor (this build has no NCCL): move it with .to(cpu) first");
+      throw new CheckpointException(Kind.DEVICE, who + ": " + call + " on backend gloo takes CPU"
+          + " tensors only, not " + tensor.device().str().getString() + " (this build has no NCCL)");
     }
     if (!tensor.is_contiguous()) {
       throw new CheckpointException(Kind.INVALID_VALUE, who + ": " + call + " needs a"
