@@ -3,6 +3,7 @@
 
     python3 tests/python/dist_peer.py collectives ADDR PORT RANK WORLD TIMEOUT_S
     python3 tests/python/dist_peer.py sampler CASES_JSON
+    python3 tests/python/dist_peer.py ddp ADDR PORT RANK WORLD TIMEOUT_S
 
 collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
 DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
@@ -89,11 +90,74 @@ def sampler(cases_json):
     print(json.dumps(out))
 
 
+# ddp: the model, data and steps of DistributedDataParallelTest (TinyMlp there).
+BATCH, FEATURES, HIDDEN, STEPS, LR = 8, 4, 8, 5, 0.1
+
+
+class TinyMlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(FEATURES, HIDDEN)
+        self.fc2 = torch.nn.Linear(HIDDEN, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def ddp_data():
+    x = torch.arange(BATCH * FEATURES, dtype=torch.float32).reshape(BATCH, FEATURES) * 0.05 - 0.7
+    return x, x.sum(1, keepdim=True) * 0.3 + 0.1
+
+
+def sgd_step(model):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(p.grad, alpha=-LR)
+            p.grad = None
+
+
+def ddp(addr, port, rank, world, timeout_s):
+    """DDP's algorithm with torch.distributed calls (Java's DistributedDataParallel does the
+    same): parameters broadcast from rank 0; per step each rank's shard forward/backward, the
+    gradients in reverse parameter order flattened, scaled by 1/world, all_reduce SUM, copied
+    back; SGD. Then a single-process reference from the same initial weights on the full batch.
+    Prints the final parameters of both."""
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    model = TinyMlp()
+    for t in list(model.parameters()) + list(model.buffers()):
+        dist.broadcast(t.data, src=0)
+    reference = TinyMlp()
+    reference.load_state_dict(model.state_dict())
+    x, y = ddp_data()
+    shard = BATCH // world
+    xs, ys = x[rank * shard:(rank + 1) * shard], y[rank * shard:(rank + 1) * shard]
+    for _ in range(STEPS):
+        torch.nn.functional.mse_loss(model(xs), ys).backward()
+        grads = [p.grad for p in reversed(list(model.parameters()))]
+        flat = torch.cat([g.reshape(-1) for g in grads]) * (1.0 / world)
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+        sgd_step(model)
+        torch.nn.functional.mse_loss(reference(x), y).backward()
+        sgd_step(reference)
+    dist.barrier()
+    dist.destroy_process_group()
+    as_lists = lambda m: {k: v.reshape(-1).tolist() for k, v in m.state_dict().items()}
+    print(json.dumps({"rank": rank, "ddp": as_lists(model), "reference": as_lists(reference),
+                      "ddp_keys": ["module." + k for k in model.state_dict()]}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "collectives":
         collectives(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
                     float(sys.argv[6]))
+    elif sys.argv[1] == "ddp":
+        ddp(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
     elif sys.argv[1] == "sampler":
         sampler(sys.argv[2])
     else:
-        sys.exit(f"unknown mode {sys.argv[1]}: use collectives or sampler")
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp or sampler")
