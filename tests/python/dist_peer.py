@@ -92,6 +92,7 @@ def sampler(cases_json):
 
 # ddp: the model, data and steps of DistributedDataParallelTest (TinyMlp there).
 BATCH, FEATURES, HIDDEN, STEPS, LR = 8, 4, 8, 5, 0.1
+BUCKET_BYTES = 64  # small, so the 4 gradients go in 2 all-reduces
 
 
 class TinyMlp(torch.nn.Module):
@@ -116,11 +117,24 @@ def sgd_step(model):
             p.grad = None
 
 
+def buckets(grads):
+    """The grads (all float32 here) in order, a bucket closed once it holds BUCKET_BYTES or more:
+    every rank must all-reduce buckets of the same sizes, or Gloo aborts the process."""
+    out, bucket, size = [], [], 0
+    for g in grads:
+        bucket.append(g)
+        size += g.numel() * g.element_size()
+        if size >= BUCKET_BYTES:
+            out.append(bucket)
+            bucket, size = [], 0
+    return out + ([bucket] if bucket else [])
+
+
 def ddp(addr, port, rank, world, timeout_s):
     """DDP's algorithm with torch.distributed calls (Java's DistributedDataParallel does the
     same): parameters broadcast from rank 0; per step each rank's shard forward/backward, the
     gradients in reverse parameter order flattened, scaled by 1/world, all_reduce SUM, copied
-    back; SGD. Then a single-process reference from the same initial weights on the full batch.
+    back, in buckets of BUCKET_BYTES; SGD. Then a single-process reference from the same initial weights on the full batch.
     Prints the final parameters of both."""
     dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
                             world_size=world, timeout=timedelta(seconds=timeout_s))
@@ -134,13 +148,13 @@ def ddp(addr, port, rank, world, timeout_s):
     xs, ys = x[rank * shard:(rank + 1) * shard], y[rank * shard:(rank + 1) * shard]
     for _ in range(STEPS):
         torch.nn.functional.mse_loss(model(xs), ys).backward()
-        grads = [p.grad for p in reversed(list(model.parameters()))]
-        flat = torch.cat([g.reshape(-1) for g in grads]) * (1.0 / world)
-        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset:offset + g.numel()].view_as(g))
-            offset += g.numel()
+        for bucket in buckets([p.grad for p in reversed(list(model.parameters()))]):
+            flat = torch.cat([g.reshape(-1) for g in bucket]) * (1.0 / world)
+            dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+            offset = 0
+            for g in bucket:
+                g.copy_(flat[offset:offset + g.numel()].view_as(g))
+                offset += g.numel()
         sgd_step(model)
         torch.nn.functional.mse_loss(reference(x), y).backward()
         sgd_step(reference)

@@ -42,6 +42,11 @@ class DistributedDataParallelTest {
   private static final int STEPS = 5;
   private static final double LR = 0.1;
   private static final int WORLD = 2;
+  /**
+   * Small buckets, so the 4 gradients go in 2 all-reduces; dist_peer.py's BUCKET_BYTES. Every
+   * rank must all-reduce the same bucket sizes: a mismatch aborts the process from a Gloo thread.
+   */
+  private static final long SMALL_BUCKET_BYTES = 64;
 
   @TempDir Path dir;
 
@@ -110,7 +115,8 @@ class DistributedDataParallelTest {
   private static void train(ProcessGroup group, List<String> keys, List<double[]> finals)
       throws Exception {
     TinyMlp model = new TinyMlp();
-    try (DistributedDataParallel<TinyMlp> ddp = DistributedDataParallel.of(model, group);
+    try (DistributedDataParallel<TinyMlp> ddp = DistributedDataParallel.of(model, group,
+        SMALL_BUCKET_BYTES);
         PointerScope scope = new PointerScope()) {
       Tensor x = torch.arange(new Scalar(BATCH * FEATURES), new TensorOptions(torch.ScalarType.Float))
           .reshape(BATCH, FEATURES).mul(new Scalar(0.05)).sub(new Scalar(0.7));

@@ -88,7 +88,10 @@ public final class DistributedDataParallel<M extends TorchModel> extends Module 
   /**
    * {@code DistributedDataParallel(model, bucket_cap_mb=bucketCapBytes / 2^20)}: wraps the model
    * and broadcasts its parameters and buffers from rank 0. Every rank must call it at the same
-   * point with a model of the same architecture.
+   * point with a model of the same architecture and the same bucket cap: ranks whose buckets
+   * differ in size send all-reduces of different lengths, which Gloo answers by aborting the
+   * process from its own thread (an uncatchable {@code gloo::EnforceNotMet}, seen here), as it
+   * would a Python job with mismatched collectives.
    *
    * @throws IllegalArgumentException for a bucket cap below 1 byte
    * @throws CheckpointException {@link Kind#PEER_FAILED} when a rank does not take part in the

@@ -24,7 +24,11 @@ import org.bytedeco.pytorch.Work;
  * share a group. Made by {@link Distributed#init}.
  *
  * <p>Every rank must call the same collectives in the same order with tensors of the same shape
- * and dtype, as in Python. Each call waits for its result (Python's default
+ * and dtype, as in Python. This cannot be checked before sending, and Gloo does not report a
+ * mismatch as an error: a peer that receives more bytes than it expects aborts its whole process
+ * from a Gloo thread ({@code gloo::EnforceNotMet}, "Received data size doesn't match expected
+ * size", uncatchable in Java or Python), and the other ranks then fail with
+ * {@link Kind#PEER_FAILED}. Each call waits for its result (Python's default
  * {@code async_op=False}) at most its timeout (the group's, from
  * {@link DistributedOptions#withTimeout}, unless the call names one): a peer that is missing,
  * dead or slower than that is a {@link Kind#PEER_FAILED} {@link CheckpointException}, never a
