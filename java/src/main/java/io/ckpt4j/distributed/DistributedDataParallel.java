@@ -2,9 +2,9 @@ package io.ckpt4j.distributed;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
-import io.ckpt4j.OwnedResource;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.parallel.DataParallel;
+import io.ckpt4j.parallel.ModuleLifetime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -70,7 +70,9 @@ public final class DistributedDataParallel<M extends TorchModel> extends Module 
   private final M model;
   private final ProcessGroup group;
   private final long bucketCapBytes;
-  private final Lifetime lifetime = new Lifetime();
+  /** What this wrapper owns: its own LibTorch module, released once. */
+  private final ModuleLifetime lifetime =
+      new ModuleLifetime("this DistributedDataParallel", DistributedDataParallel.super::close);
 
   private DistributedDataParallel(M model, ProcessGroup group, long bucketCapBytes) {
     super(CLASS_NAME);
@@ -222,22 +224,5 @@ public final class DistributedDataParallel<M extends TorchModel> extends Module 
   /** Whether {@link #close()} has been called. */
   public boolean isClosed() {
     return lifetime.isClosed();
-  }
-
-  /** What this wrapper owns: its own LibTorch module, released once. */
-  private final class Lifetime extends OwnedResource {
-    @Override
-    protected void releaseResources() {
-      DistributedDataParallel.super.close();
-    }
-
-    @Override
-    protected String resourceName() {
-      return "this DistributedDataParallel";
-    }
-
-    void check() {
-      ensureOpen();
-    }
   }
 }
