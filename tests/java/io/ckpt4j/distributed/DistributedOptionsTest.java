@@ -111,6 +111,19 @@ class DistributedOptionsTest {
   }
 
   @Test
+  void aGroupMadeInsideAPointerScopeOutlivesIt() throws Exception {
+    ProcessGroup g;
+    try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+      g = alone();
+    }
+    try (g; Tensor t = CollectiveCases.tensor(CollectiveCases.input(0), ScalarType.Double)) {
+      g.allReduce(t, ReduceOp.SUM);
+      g.barrier();
+      assertArrayEquals(CollectiveCases.input(0), CollectiveCases.values(t), 0);
+    }
+  }
+
+  @Test
   void closeIsDestroyProcessGroupAndHarmlessTwice() throws Exception {
     ProcessGroup g = alone();
     g.close();

@@ -81,7 +81,9 @@ public final class Distributed {
         Device device = device(options);
         GlooDeviceVector devices = new GlooDeviceVector(device)) {
       gloo.devices(devices);
-      return new ProcessGroupGloo(stores.forBackend(), options.rank(), options.worldSize(), gloo);
+      // Its own reference, as the stores': a PointerScope the caller has open must not free it.
+      return new ProcessGroupGloo(stores.forBackend(), options.rank(), options.worldSize(), gloo)
+          .retainReference();
     } catch (RuntimeException e) {
       throw C10dFailures.reword(who, "joining the group (" + options.worldSize() + " ranks)", e);
     }

@@ -20,6 +20,10 @@ import org.bytedeco.pytorch.TCPStoreOptions;
  * c10d constructor aborts the JVM (an intrusive_ptr refcount check in LibTorch), so
  * {@link #forBackend()} makes a fresh {@code PrefixStore} per call.
  *
+ * <p>The stores outlive the call that makes them, so each takes a reference of its own
+ * ({@code retainReference}): a {@code PointerScope} the caller has open releases only the scope's
+ * reference, and {@link #close()} the last one.
+ *
  * <p>Thread safety: made and closed by one thread ({@link ProcessGroup}'s owner).
  */
 final class StoreChain extends OwnedResource {
@@ -45,7 +49,8 @@ final class StoreChain extends OwnedResource {
   static StoreChain open(DistributedOptions options, String who) throws CheckpointException {
     try {
       if (options.rendezvous() == DistributedOptions.Rendezvous.FILE) {
-        return new StoreChain(new FileStore(options.file().toString(), options.worldSize()), 0);
+        return new StoreChain(
+            new FileStore(options.file().toString(), options.worldSize()).retainReference(), 0);
       }
       try (TCPStoreOptions o = new TCPStoreOptions();
           SizeTPointer workers = new SizeTPointer(1);
@@ -55,7 +60,7 @@ final class StoreChain extends OwnedResource {
         o.numWorkers(workers.put(options.worldSize()));
         o.waitWorkers(false);
         o.timeout(timeout);
-        TCPStore tcp = new TCPStore(options.masterAddr(), o);
+        TCPStore tcp = new TCPStore(options.masterAddr(), o).retainReference();
         return new StoreChain(tcp, Short.toUnsignedInt(tcp.getPort()));
       }
     } catch (RuntimeException e) {
@@ -71,7 +76,7 @@ final class StoreChain extends OwnedResource {
   /** A new store over the base, under Python's default-group prefix: for one constructor. */
   Store forBackend() {
     ensureOpen();
-    PrefixStore store = new PrefixStore(DEFAULT_PG_CPU_PREFIX, base);
+    PrefixStore store = new PrefixStore(DEFAULT_PG_CPU_PREFIX, base).retainReference();
     handedOut.add(store);
     return store;
   }
