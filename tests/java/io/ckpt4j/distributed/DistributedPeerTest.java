@@ -44,6 +44,48 @@ class DistributedPeerTest {
     mixed(3, 0, 1);
   }
 
+  /**
+   * Two Java ranks in processes of their own, from torchrun's environment variables, and a
+   * Python rank: the job torchrun would start, one rank in Python.
+   */
+  @Test
+  @Timeout(240)
+  void twoJavaProcessesFromTheTorchrunEnvironmentAndAPythonRank() throws Exception {
+    int world = 3;
+    int port = Ranks.freePort();
+    Path pyOut = dir.resolve("python3.json");
+    Process python = Ranks.python(pyOut, "collectives", Ranks.LOOPBACK, String.valueOf(port),
+        String.valueOf(world - 1), String.valueOf(world), String.valueOf(TIMEOUT.toSeconds()));
+    List<Process> javas = new ArrayList<>();
+    List<Path> outs = new ArrayList<>();
+    try {
+      for (int r = 0; r < world - 1; r++) {
+        ProcessBuilder pb = new ProcessBuilder(io.ckpt4j.ChildJvm.command(List.of(),
+            JavaRankMain.class, String.valueOf(TIMEOUT.toSeconds())));
+        pb.environment().putAll(java.util.Map.of("MASTER_ADDR", Ranks.LOOPBACK,
+            "MASTER_PORT", String.valueOf(port), "RANK", String.valueOf(r),
+            "WORLD_SIZE", String.valueOf(world), "LOCAL_RANK", String.valueOf(r)));
+        Path out = dir.resolve("java" + r + ".txt");
+        outs.add(out);
+        javas.add(pb.redirectOutput(out.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start());
+      }
+      for (int r = 0; r < javas.size(); r++) {
+        assertTrue(javas.get(r).waitFor(Ranks.RUN_SECONDS, java.util.concurrent.TimeUnit.SECONDS),
+            "Java rank " + r + " did not finish");
+        String printed = java.nio.file.Files.readString(outs.get(r)).strip();
+        assertEquals(0, javas.get(r).exitValue(), "Java rank " + r + ": " + printed);
+        assertEquals("checks " + expectedChecks(world), printed, "Java rank " + r);
+      }
+      JsonNode report = new ObjectMapper().readTree(Ranks.finish(python, pyOut));
+      assertTrue(report.get("failures").isEmpty(), "Python's checks: " + report.get("failures"));
+      assertEquals(expectedChecks(world), report.get("checks").asInt());
+    } finally {
+      for (Process p : javas) p.destroyForcibly();
+      python.destroyForcibly();
+    }
+  }
+
   @Test
   @Timeout(120)
   void javaRanksAloneOverAFileStore() throws Exception {
