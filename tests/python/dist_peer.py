@@ -4,6 +4,7 @@
     python3 tests/python/dist_peer.py collectives ADDR PORT RANK WORLD TIMEOUT_S
     python3 tests/python/dist_peer.py sampler CASES_JSON
     python3 tests/python/dist_peer.py ddp ADDR PORT RANK WORLD TIMEOUT_S
+    python3 tests/python/dist_peer.py join ADDR PORT RANK WORLD TIMEOUT_S
 
 collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
 DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
@@ -12,6 +13,8 @@ all_reduce MAX, all_reduce MIN, broadcast from the last rank, all_gather; then b
 result is checked against values computed here from the ranks' inputs, independently of the
 collective. Prints {"rank", "checks", "failures"} as JSON.
 
+join: joins the group, prints "joined" and sleeps TIMEOUT_S: a rank for the test to kill.
+
 sampler: for each case {"size", "world", "shuffle", "drop_last", "seed", "epoch"} of the JSON
 list, the indices torch.utils.data.DistributedSampler gives each rank. Prints a JSON list (one
 list of lists per case).
@@ -19,6 +22,7 @@ list of lists per case).
 
 import json
 import sys
+import time
 from datetime import timedelta
 
 import torch
@@ -74,6 +78,13 @@ def collectives(addr, port, rank, world, timeout_s):
     dist.barrier()
     dist.destroy_process_group()
     print(json.dumps({"rank": rank, "checks": checks, "failures": failures}))
+
+
+def join(addr, port, rank, world, timeout_s):
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    print("joined", flush=True)
+    time.sleep(timeout_s)
 
 
 def sampler(cases_json):
@@ -171,7 +182,9 @@ if __name__ == "__main__":
                     float(sys.argv[6]))
     elif sys.argv[1] == "ddp":
         ddp(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+    elif sys.argv[1] == "join":
+        join(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
     elif sys.argv[1] == "sampler":
         sampler(sys.argv[2])
     else:
-        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp or sampler")
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join or sampler")

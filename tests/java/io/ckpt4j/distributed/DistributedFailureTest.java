@@ -82,6 +82,30 @@ class DistributedFailureTest {
   }
 
   @Test
+  @Timeout(120)
+  void aPythonRankKilledWithSigkillFailsTheNextCollectiveWithinTheTimeout() throws Exception {
+    int port = Ranks.freePort();
+    java.nio.file.Path out = java.nio.file.Files.createTempFile("dist-join", ".txt");
+    Process python = Ranks.python(out, "join", Ranks.LOOPBACK, String.valueOf(port), "1", "2",
+        String.valueOf(LONG.toSeconds()));
+    try (ProcessGroup g = Distributed.init(
+            DistributedOptions.tcp(Ranks.LOOPBACK, port, 0, 2).withTimeout(LONG));
+        var t = CollectiveCases.tensor(CollectiveCases.input(0),
+            org.bytedeco.pytorch.global.torch.ScalarType.Float)) {
+      python.destroyForcibly(); // SIGKILL: no goodbye on the socket
+      assertTrue(python.waitFor(LONG.toSeconds(), TimeUnit.SECONDS), "the Python rank survived");
+      long start = System.nanoTime();
+      CheckpointException e =
+          assertRefused(Kind.PEER_FAILED, () -> g.allReduce(t, ReduceOp.SUM, SHORT));
+      assertWithinBound(start, "allReduce after the Python rank was killed");
+      System.out.println("killed peer: " + e.getMessage());
+    } finally {
+      python.destroyForcibly();
+      java.nio.file.Files.deleteIfExists(out);
+    }
+  }
+
+  @Test
   @Timeout(90)
   void aPeerThatDoesNotCallFailsTheBarrierWithinItsTimeout() throws Exception {
     CountDownLatch done = new CountDownLatch(1);

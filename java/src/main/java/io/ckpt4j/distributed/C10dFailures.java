@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
 final class C10dFailures {
   /** Gloo's and c10d's messages start with the C++ source location: {@code [/path/x.cc:78] }. */
   private static final Pattern SOURCE_PREFIX = Pattern.compile("^\\[[^\\]]*:\\d+\\]\\s*");
+  /** Where Gloo's generic advice starts after its reason ("... GLHF!"): cut, ours follows. */
+  private static final String GLOO_ADVICE = " This is typically caused";
   /** Words of the messages a missing, dead or slow peer causes (Gloo, TCPStore, c10d). */
   private static final List<String> PEER_SIGNS = List.of("timed out", "timeout", "closed by peer",
       "connection reset", "connection refused", "broken pipe", "socket", "connect");
@@ -42,6 +44,8 @@ final class C10dFailures {
   private static CheckpointException reword(String who, String call, RuntimeException failure,
       boolean groupMade) {
     String reason = SOURCE_PREFIX.matcher(CheckpointException.firstLine(failure)).replaceFirst("");
+    int advice = reason.indexOf(GLOO_ADVICE);
+    if (advice > 0) reason = reason.substring(0, advice).replaceFirst("\\.$", "");
     boolean peer = isPeerFailure(reason);
     String message = who + ": " + call + " failed: " + reason + (peer ? "; " + PEER_HINT : "")
         + (groupMade ? CLOSE_HINT : "");
