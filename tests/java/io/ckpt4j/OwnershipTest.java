@@ -9,6 +9,10 @@ import io.ckpt4j.checkpoint.Checkpoint;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
 import io.ckpt4j.checkpoint.optim.SGD;
+import io.ckpt4j.distributed.Distributed;
+import io.ckpt4j.distributed.DistributedDataParallel;
+import io.ckpt4j.distributed.DistributedOptions;
+import io.ckpt4j.distributed.ProcessGroup;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -83,7 +87,10 @@ class OwnershipTest {
         new Owner("ResNet", () -> List.of(ResNet.create("resnet18", CLASSES, NARROW)),
             o -> ((ResNet) o).module()),
         new Owner("DataParallel", OwnershipTest::dataParallel,
-            o -> ((DataParallel<?>) o).forward(null)));
+            o -> ((DataParallel<?>) o).forward(null)),
+        new Owner("ProcessGroup", () -> List.of(processGroup()), o -> ((ProcessGroup) o).barrier()),
+        new Owner("DistributedDataParallel", OwnershipTest::distributedDataParallel,
+            o -> ((DistributedDataParallel<?>) o).synchronizeGradients()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -174,7 +181,9 @@ class OwnershipTest {
   }
 
   private static boolean isClosed(AutoCloseable o) {
-    return o instanceof DataParallel<?> dp ? dp.isClosed() : ((OwnedResource) o).isClosed();
+    if (o instanceof DataParallel<?> dp) return dp.isClosed();
+    if (o instanceof DistributedDataParallel<?> ddp) return ddp.isClosed();
+    return ((OwnedResource) o).isClosed();
   }
 
   private static Path tensorFile() throws CheckpointException {
@@ -219,5 +228,18 @@ class OwnershipTest {
     ResNet model = ResNet.create("resnet18", CLASSES, NARROW);
     return List.of(DataParallel.of(model, () -> ResNet.create("resnet18", CLASSES, NARROW),
         DataParallelOptions.defaults().deviceIds("cpu", "cpu")), model);
+  }
+
+  /** A group of one rank (no peer needed), rank 0 hosting its store on a free loopback port. */
+  private static ProcessGroup processGroup() throws CheckpointException {
+    return Distributed.init(DistributedOptions.tcp("127.0.0.1", 0, 0, 1)
+        .withTimeout(java.time.Duration.ofSeconds(20)));
+  }
+
+  /** The wrapper, then the model and the group, which stay the caller's. */
+  private static List<AutoCloseable> distributedDataParallel() throws CheckpointException {
+    ResNet model = ResNet.create("resnet18", CLASSES, NARROW);
+    ProcessGroup group = processGroup();
+    return List.of(DistributedDataParallel.of(model, group), model, group);
   }
 }

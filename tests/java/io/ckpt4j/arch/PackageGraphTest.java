@@ -38,6 +38,7 @@ class PackageGraphTest {
       "io.ckpt4j.models..",      // ResNet
       "io.ckpt4j.libtorch..",    // TorchScript and LibTorch archives
       "io.ckpt4j.parallel..",    // DataParallel
+      "io.ckpt4j.distributed..", // c10d process groups, DistributedSampler
       "io.ckpt4j.checkpoint.optim..",
       "io.ckpt4j.checkpoint.sched..",
       "io.ckpt4j.checkpoint",    // training checkpoints

@@ -51,7 +51,12 @@ public class CheckpointException extends IOException {
     /** The operating system refused a read, write, rename or fsync. */
     IO,
     /** LibTorch or ckpt4j's native library failed; the message carries its reason. */
-    NATIVE
+    NATIVE,
+    /**
+     * A rank of a process group did not answer within the timeout, went away, or never joined:
+     * the rendezvous or a collective failed (the group cannot be used again).
+     */
+    PEER_FAILED
   }
 
   /** The first line of an error thrown while the TorchScript interpreter ran a method. */

@@ -79,7 +79,9 @@ public final class DataParallel<M> extends Module {
   private final List<String> deviceIds;
   private final String outputDevice;
   private final long dim;
-  private final Lifetime lifetime = new Lifetime();
+  /** What this wrapper owns: the replicas and its own LibTorch module, released once. */
+  private final ModuleLifetime lifetime =
+      new ModuleLifetime("this DataParallel", this::releaseResources);
 
   private DataParallel(M module, JitModule script, ReplicaRunner runner, List<String> deviceIds,
       String outputDevice, long dim) {
@@ -280,21 +282,8 @@ public final class DataParallel<M> extends Module {
     return lifetime.isClosed();
   }
 
-  /** What this wrapper owns: the replicas and its own LibTorch module, released once. */
-  private final class Lifetime extends OwnedResource {
-    @Override
-    protected void releaseResources() {
-      runner.close();
-      DataParallel.super.close();
-    }
-
-    @Override
-    protected String resourceName() {
-      return "this DataParallel";
-    }
-
-    void check() {
-      ensureOpen();
-    }
+  private void releaseResources() {
+    runner.close();
+    super.close();
   }
 }

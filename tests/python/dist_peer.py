@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""A Python rank for io.ckpt4j.distributed's tests: joins a Gloo group that Java ranks are in.
+
+    python3 tests/python/dist_peer.py collectives ADDR PORT RANK WORLD TIMEOUT_S
+    python3 tests/python/dist_peer.py sampler CASES_JSON
+    python3 tests/python/dist_peer.py ddp ADDR PORT RANK WORLD TIMEOUT_S
+    python3 tests/python/dist_peer.py join ADDR PORT RANK WORLD TIMEOUT_S
+
+collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
+DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
+all_reduce SUM, all_reduce "AVG" (Gloo has no AVG: SUM then divide, floating dtypes only),
+all_reduce MAX, all_reduce MIN, broadcast from the last rank, all_gather; then barrier. Every
+result is checked against values computed here from the ranks' inputs, independently of the
+collective. Prints {"rank", "checks", "failures"} as JSON.
+
+join: joins the group, prints "joined" and sleeps TIMEOUT_S: a rank for the test to kill.
+
+sampler: for each case {"size", "world", "shuffle", "drop_last", "seed", "epoch"} of the JSON
+list, the indices torch.utils.data.DistributedSampler gives each rank. Prints a JSON list (one
+list of lists per case).
+"""
+
+import json
+import sys
+import time
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch.utils.data import DistributedSampler
+
+DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
+ROWS, COLS = 2, 3
+RANK_STRIDE = 10
+
+
+def rank_input(r, dtype):
+    """What rank r contributes: 1..6 plus 10 * r, as a 2x3 tensor of dtype."""
+    return (torch.arange(1, ROWS * COLS + 1, dtype=torch.float64).reshape(ROWS, COLS)
+            + RANK_STRIDE * r).to(dtype)
+
+
+def collectives(addr, port, rank, world, timeout_s):
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    checks, failures = 0, []
+
+    def check(name, got, want):
+        nonlocal checks
+        checks += 1
+        if not torch.equal(got, want):
+            failures.append(f"{name}: got {got.tolist()}, want {want.tolist()}")
+
+    inputs = lambda dtype: [rank_input(r, dtype) for r in range(world)]
+    for dtype in DTYPES:
+        mine, all_inputs = rank_input(rank, dtype), inputs(dtype)
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+        check(f"{dtype} sum", t, torch.stack(all_inputs).sum(0).to(dtype))
+        if dtype.is_floating_point:
+            t = mine.clone()
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+            t /= world
+            check(f"{dtype} avg", t, torch.stack(all_inputs).mean(0).to(dtype))
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        check(f"{dtype} max", t, all_inputs[world - 1])
+        t = mine.clone()
+        dist.all_reduce(t, op=dist.ReduceOp.MIN)
+        check(f"{dtype} min", t, all_inputs[0])
+        t = mine.clone()
+        dist.broadcast(t, src=world - 1)
+        check(f"{dtype} broadcast", t, all_inputs[world - 1])
+        outs = [torch.empty_like(mine) for _ in range(world)]
+        dist.all_gather(outs, mine)
+        for r in range(world):
+            check(f"{dtype} all_gather[{r}]", outs[r], all_inputs[r])
+    dist.barrier()
+    dist.destroy_process_group()
+    print(json.dumps({"rank": rank, "checks": checks, "failures": failures}))
+
+
+def join(addr, port, rank, world, timeout_s):
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    print("joined", flush=True)
+    time.sleep(timeout_s)
+
+
+def sampler(cases_json):
+    out = []
+    for c in json.loads(cases_json):
+        per_rank = []
+        for r in range(c["world"]):
+            s = DistributedSampler(range(c["size"]), num_replicas=c["world"], rank=r,
+                                   shuffle=c["shuffle"], seed=c["seed"],
+                                   drop_last=c["drop_last"])
+            s.set_epoch(c["epoch"])
+            per_rank.append(list(s))
+        out.append(per_rank)
+    print(json.dumps(out))
+
+
+# ddp: the model, data and steps of DistributedDataParallelTest (TinyMlp there).
+BATCH, FEATURES, HIDDEN, STEPS, LR = 8, 4, 8, 5, 0.1
+BUCKET_BYTES = 64  # small, so the 4 gradients go in 2 all-reduces
+
+
+class TinyMlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(FEATURES, HIDDEN)
+        self.fc2 = torch.nn.Linear(HIDDEN, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def ddp_data():
+    x = torch.arange(BATCH * FEATURES, dtype=torch.float32).reshape(BATCH, FEATURES) * 0.05 - 0.7
+    return x, x.sum(1, keepdim=True) * 0.3 + 0.1
+
+
+def sgd_step(model):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(p.grad, alpha=-LR)
+            p.grad = None
+
+
+def buckets(grads):
+    """The grads (all float32 here) in order, a bucket closed once it holds BUCKET_BYTES or more:
+    every rank must all-reduce buckets of the same sizes, or Gloo aborts the process."""
+    out, bucket, size = [], [], 0
+    for g in grads:
+        bucket.append(g)
+        size += g.numel() * g.element_size()
+        if size >= BUCKET_BYTES:
+            out.append(bucket)
+            bucket, size = [], 0
+    return out + ([bucket] if bucket else [])
+
+
+def ddp(addr, port, rank, world, timeout_s):
+    """DDP's algorithm with torch.distributed calls (Java's DistributedDataParallel does the
+    same): parameters broadcast from rank 0; per step each rank's shard forward/backward, the
+    gradients in reverse parameter order flattened, scaled by 1/world, all_reduce SUM, copied
+    back, in buckets of BUCKET_BYTES; SGD. Then a single-process reference from the same initial weights on the full batch.
+    Prints the final parameters of both."""
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    model = TinyMlp()
+    for t in list(model.parameters()) + list(model.buffers()):
+        dist.broadcast(t.data, src=0)
+    reference = TinyMlp()
+    reference.load_state_dict(model.state_dict())
+    x, y = ddp_data()
+    shard = BATCH // world
+    xs, ys = x[rank * shard:(rank + 1) * shard], y[rank * shard:(rank + 1) * shard]
+    for _ in range(STEPS):
+        torch.nn.functional.mse_loss(model(xs), ys).backward()
+        for bucket in buckets([p.grad for p in reversed(list(model.parameters()))]):
+            flat = torch.cat([g.reshape(-1) for g in bucket]) * (1.0 / world)
+            dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+            offset = 0
+            for g in bucket:
+                g.copy_(flat[offset:offset + g.numel()].view_as(g))
+                offset += g.numel()
+        sgd_step(model)
+        torch.nn.functional.mse_loss(reference(x), y).backward()
+        sgd_step(reference)
+    dist.barrier()
+    dist.destroy_process_group()
+    as_lists = lambda m: {k: v.reshape(-1).tolist() for k, v in m.state_dict().items()}
+    print(json.dumps({"rank": rank, "ddp": as_lists(model), "reference": as_lists(reference),
+                      "ddp_keys": ["module." + k for k in model.state_dict()]}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "collectives":
+        collectives(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
+                    float(sys.argv[6]))
+    elif sys.argv[1] == "ddp":
+        ddp(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+    elif sys.argv[1] == "join":
+        join(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+    elif sys.argv[1] == "sampler":
+        sampler(sys.argv[2])
+    else:
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join or sampler")
