@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * record says {@code pt2}, holding exported programs ({@code torch.export.save}: {@code
  * models/<name>.json}, weights and constants under {@code data/}), AOTInductor models ({@code
  * data/aotinductor/<name>/}: a compiled {@code .so} and its files) or both. Which one it is:
- * {@link #kind()}.
+ * {@link #content()}.
  *
  * <p>Reads and checks the JSON records (payload configs, programs); the tensors themselves are
  * {@code io.ckpt4j.load}'s job. The archive stays owned by whoever opened it ({@link #open}
