@@ -8,8 +8,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * How to load a checkpoint, in torch.load's terms. Immutable, so safe to share between threads;
- * each setter returns a changed copy.
+ * How to load a checkpoint, in torch.load's terms. Each setter returns a changed copy.
  *
  * <pre>{@code
  * LoadOptions.defaults()
@@ -29,41 +28,48 @@ public final class LoadOptions {
   /** Below this many storages, reading in parallel is not worth a thread pool. */
   static final int DEFAULT_READ_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
-  // Not final so that each setter can change its own fresh copy (see copy()); never changed
-  // after a setter returns.
-  private MapLocation mapLocation = MapLocation.none();
-  private boolean mmap;
-  private Set<String> allowedGlobals = Set.of();
-  private boolean inertObjects;
-  private int readThreads = DEFAULT_READ_THREADS;
-  private ProgressListener progress = ProgressListener.NONE;
-  private String pt2Model;
+  /**
+   * The values, copied and changed by each setter before the new options are built; never changed
+   * after that. Reached through a final field, so every thread sees them as they were built.
+   */
+  private static final class Values {
+    MapLocation mapLocation = MapLocation.none();
+    boolean mmap;
+    Set<String> allowedGlobals = Set.of();
+    boolean inertObjects;
+    int readThreads = DEFAULT_READ_THREADS;
+    ProgressListener progress = ProgressListener.NONE;
+    String pt2Model;
 
-  private LoadOptions() {}
+    Values copy() {
+      Values c = new Values();
+      c.mapLocation = mapLocation;
+      c.mmap = mmap;
+      c.allowedGlobals = allowedGlobals;
+      c.inertObjects = inertObjects;
+      c.readThreads = readThreads;
+      c.progress = progress;
+      c.pt2Model = pt2Model;
+      return c;
+    }
+  }
 
-  /** A copy for a setter to change. */
-  private LoadOptions copy() {
-    LoadOptions c = new LoadOptions();
-    c.mapLocation = mapLocation;
-    c.mmap = mmap;
-    c.allowedGlobals = allowedGlobals;
-    c.inertObjects = inertObjects;
-    c.readThreads = readThreads;
-    c.progress = progress;
-    c.pt2Model = pt2Model;
-    return c;
+  private final Values v;
+
+  private LoadOptions(Values v) {
+    this.v = v;
   }
 
   /** Saved devices, eager reads, weights-only globals. */
   public static LoadOptions defaults() {
-    return new LoadOptions();
+    return new LoadOptions(new Values());
   }
 
   /** {@code map_location}: where each storage goes. */
   public LoadOptions mapLocation(MapLocation mapLocation) {
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.mapLocation = Objects.requireNonNull(mapLocation, "mapLocation");
-    return c;
+    return new LoadOptions(c);
   }
 
   /** {@code map_location="cpu"} and the like; see {@link MapLocation#parse(String)}. */
@@ -73,9 +79,9 @@ public final class LoadOptions {
 
   /** {@code mmap=True}: open without reading tensor bytes; each storage is mapped on first use. */
   public LoadOptions mmap(boolean mmap) {
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.mmap = mmap;
-    return c;
+    return new LoadOptions(c);
   }
 
   /**
@@ -83,11 +89,11 @@ public final class LoadOptions {
    * {@code torch.serialization.add_safe_globals} but with nothing called.
    */
   public LoadOptions allowGlobals(String... qualifiedNames) {
-    Set<String> names = new LinkedHashSet<>(allowedGlobals);
+    Set<String> names = new LinkedHashSet<>(v.allowedGlobals);
     Collections.addAll(names, qualifiedNames);
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.allowedGlobals = Set.copyOf(names);
-    return c;
+    return new LoadOptions(c);
   }
 
   /**
@@ -95,17 +101,17 @@ public final class LoadOptions {
    * name + args + state, nothing called): a whole pickled {@code nn.Module}, say.
    */
   public LoadOptions inertObjects(boolean inertObjects) {
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.inertObjects = inertObjects;
-    return c;
+    return new LoadOptions(c);
   }
 
   /** Threads that read storages in parallel when loading eagerly (default: one per core). */
   public LoadOptions readThreads(int readThreads) {
     if (readThreads < 1) throw new IllegalArgumentException("readThreads must be >= 1");
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.readThreads = readThreads;
-    return c;
+    return new LoadOptions(c);
   }
 
   /**
@@ -113,9 +119,9 @@ public final class LoadOptions {
    * load reads nothing up front and tells nothing).
    */
   public LoadOptions progress(ProgressListener progress) {
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.progress = Objects.requireNonNull(progress, "progress");
-    return c;
+    return new LoadOptions(c);
   }
 
   /**
@@ -124,37 +130,37 @@ public final class LoadOptions {
    * package_pt2} with several programs names the others.
    */
   public LoadOptions pt2Model(String model) {
-    LoadOptions c = copy();
+    Values c = v.copy();
     c.pt2Model = Objects.requireNonNull(model, "model");
-    return c;
+    return new LoadOptions(c);
   }
 
   public MapLocation mapLocation() {
-    return mapLocation;
+    return v.mapLocation;
   }
 
   public boolean mmap() {
-    return mmap;
+    return v.mmap;
   }
 
   public Set<String> allowedGlobals() {
-    return allowedGlobals;
+    return v.allowedGlobals;
   }
 
   public boolean inertObjects() {
-    return inertObjects;
+    return v.inertObjects;
   }
 
   public int readThreads() {
-    return readThreads;
+    return v.readThreads;
   }
 
   public ProgressListener progress() {
-    return progress;
+    return v.progress;
   }
 
   /** The {@code .pt2} program to read; null for torch.export.load's default ({@code model}). */
   public String pt2Model() {
-    return pt2Model;
+    return v.pt2Model;
   }
 }
