@@ -134,6 +134,25 @@ std::string parallel_read(int fd, const char* path, char* dst, int64_t offset, i
   return "";
 }
 
+// Fresh anonymous memory for `length` (> 0) bytes, backed by transparent huge pages where the
+// kernel allows: with THP in "madvise" mode, plain allocations fault in 4 KiB pages, and a
+// multi-GiB load is then dominated by page faults. Returns "" or an error text naming `what`.
+std::string allocate(int64_t length, const char* what, std::shared_ptr<Block>* block) {
+  // Huge pages only pay off for large blocks; a small one keeps the normal page size.
+  const bool huge = length >= kHugePage;
+  const int64_t unit = huge ? kHugePage : ::sysconf(_SC_PAGESIZE);
+  const size_t rounded = static_cast<size_t>((length + unit - 1) / unit * unit);
+  void* base = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                      0);
+  if (base == MAP_FAILED) {
+    return "cannot allocate " + std::to_string(length) + " bytes for " + what + ": " +
+           std::strerror(errno);
+  }
+  *block = std::make_shared<Block>(base, rounded);
+  if (huge) ::madvise(base, rounded, MADV_HUGEPAGE);  // advice: fine if the kernel declines
+  return "";
+}
+
 // Appends one uint8 tensor per slice of `block`, starting at `data`; each holds the block alive.
 void append_slices(const std::shared_ptr<Block>& block, char* data, const int64_t* slice_offsets,
                    const int64_t* slice_lengths, int64_t count, std::vector<torch::Tensor>* out) {
@@ -180,21 +199,33 @@ bool read_block(const char* path, int64_t offset, int64_t length, const int64_t*
   return with_block(
       "read_block", path, offset, length, slice_offsets, slice_lengths, count, out, err, err_len,
       [&](int fd, std::shared_ptr<Block>* block, char** data) -> std::string {
-        // Huge pages only pay off for large blocks; a small one keeps the normal page size.
-        const bool huge = length >= kHugePage;
-        const int64_t unit = huge ? kHugePage : ::sysconf(_SC_PAGESIZE);
-        const size_t rounded = static_cast<size_t>((length + unit - 1) / unit * unit);
-        void* base = ::mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED) {
-          return "cannot allocate " + std::to_string(length) + " bytes for " + path + ": " +
-                 std::strerror(errno);
-        }
-        *block = std::make_shared<Block>(base, rounded);
-        if (huge) ::madvise(base, rounded, MADV_HUGEPAGE);  // advice: fine if the kernel declines
+        std::string failure = allocate(length, path, block);
+        if (!failure.empty()) return failure;
         *data = (*block)->base();
         return parallel_read(fd, path, *data, offset, length, threads);
       });
+}
+
+bool empty_block(int64_t length, std::vector<torch::Tensor>* out, char* err, int64_t err_len) {
+  std::string failure;
+  const bool ran = guarded(err, err_len, "empty_block", [&] {
+    if (length < 0) {
+      failure = "a block of " + std::to_string(length) + " bytes";
+      return;
+    }
+    if (length == 0) {
+      out->push_back(at::empty({0}, at::kByte));
+      return;
+    }
+    std::shared_ptr<Block> block;
+    failure = allocate(length, "a storage assembled from chunks", &block);
+    if (!failure.empty()) return;
+    const int64_t zero = 0;
+    append_slices(block, block->base(), &zero, &length, 1, out);
+  });
+  if (ran && failure.empty()) return true;
+  if (ran) set_error(err, err_len, failure);
+  return false;
 }
 
 bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,

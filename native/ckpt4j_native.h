@@ -26,6 +26,11 @@ bool read_block(const char* path, int64_t offset, int64_t length, const int64_t*
                 const int64_t* slice_lengths, int64_t count, int32_t threads,
                 std::vector<torch::Tensor>* out, char* err, int64_t err_len);
 
+// Appends to `out` one uint8 CPU tensor of `length` bytes of fresh, uninitialized memory, backed
+// like read_block's blocks (transparent huge pages where the kernel allows): the storage of a
+// tensor assembled piece by piece (a torch.distributed.checkpoint tensor from its chunks).
+bool empty_block(int64_t length, std::vector<torch::Tensor>* out, char* err, int64_t err_len);
+
 // Maps the same range copy-on-write (MAP_PRIVATE, as Python's torch.load(mmap=True)) instead:
 // no byte is read until a tensor touches it, and writes to the tensors never reach the file.
 bool map_block(const char* path, int64_t offset, int64_t length, const int64_t* slice_offsets,

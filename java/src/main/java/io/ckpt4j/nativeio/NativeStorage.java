@@ -62,6 +62,13 @@ public final class NativeStorage {
       @Cast("const int64_t*") long[] sliceOffsets, @Cast("const int64_t*") long[] sliceLengths,
       long count, TensorVector out, @Cast("char*") byte[] err, long errLen);
 
+  /**
+   * See {@code ckpt4j::empty_block}: one uint8 tensor of {@code length} fresh bytes (huge pages
+   * where the kernel allows), appended to {@code out}.
+   */
+  public static native @Cast("bool") boolean empty_block(long length, TensorVector out,
+      @Cast("char*") byte[] err, long errLen);
+
   /** {@code ckpt4j::kViewConj}: the view's conjugate bit is set. */
   public static final byte VIEW_CONJ = 1;
   /** {@code ckpt4j::kViewNeg}: the view's negative bit is set. */

@@ -2,6 +2,8 @@ package io.ckpt4j.tensor;
 
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
+import io.ckpt4j.nativeio.NativeLibrary;
+import io.ckpt4j.nativeio.NativeStorage;
 import io.ckpt4j.value.AssembledSource;
 import io.ckpt4j.value.StorageRef;
 import io.ckpt4j.value.TensorRef;
@@ -22,8 +24,7 @@ import java.util.concurrent.Future;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.TensorVector;
 
 /**
  * Materializes {@link AssembledSource} storages: each whole tensor allocated once, contiguous, on
@@ -232,9 +233,19 @@ final class ChunkAssembly {
     }
   }
 
-  private static Tensor bytes(long nbytes) {
-    try (TensorOptions uint8 = new TensorOptions(torch.ScalarType.Byte)) {
-      return torch.empty(new long[] {nbytes}, uint8, null);
+  /**
+   * {@code nbytes} of fresh memory as a uint8 tensor the caller owns, allocated as read_block's
+   * blocks are (huge pages where the kernel allows: with 4 KiB pages, faulting in a multi-GiB
+   * assembly cost more than reading it).
+   */
+  private static Tensor bytes(long nbytes) throws CheckpointException {
+    try (TensorVector out = new TensorVector()) {
+      byte[] err = NativeLibrary.errorBuffer();
+      if (!NativeStorage.empty_block(nbytes, out, err, err.length)) {
+        throw new CheckpointException(Kind.NATIVE, "cannot assemble a storage of " + nbytes
+            + " bytes: " + NativeLibrary.message(err));
+      }
+      return new Tensor(out.get(0));
     }
   }
 
