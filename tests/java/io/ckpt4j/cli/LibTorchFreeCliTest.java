@@ -32,7 +32,8 @@ class LibTorchFreeCliTest {
     String legacy = TestData.dir("corpus").resolve("legacy_state_dict.pt").toString();
     String shards = TestData.dir("shards").resolve("safetensors").toString();
     String pt2 = TestData.dir("pt2").resolve("program.pt2").toString();
-    for (String file : List.of(zip, legacy, shards, pt2)) {
+    String dcp = TestData.dir("dcp").resolve("ranks2").toString();
+    for (String file : List.of(zip, legacy, shards, pt2, dcp)) {
       String classes = classesLoaded("inspect", file);
       assertFalse(classes.contains(NATIVE_LOADER), "inspect " + file + " loaded LibTorch");
     }
