@@ -5,7 +5,9 @@ import io.ckpt4j.value.DType;
 import io.ckpt4j.value.TensorRef;
 import java.util.Arrays;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -16,8 +18,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * in bounded memory (the temporaries of one slice are freed before the next).
  */
 final class TensorComparison {
-  /** Elements per slice: 32 MiB for each float64 temporary. */
-  static final long CHUNK_ELEMENTS = 1L << 22;
+  /**
+   * Elements per slice: 8 MiB for each float64 temporary, so that a slice's dozen passes find
+   * most of it in the CPU cache while the per-operation cost stays small.
+   */
+  static final long CHUNK_ELEMENTS = 1L << 20;
 
   private final DiffOptions options;
   private long mismatched;
@@ -56,11 +61,12 @@ final class TensorComparison {
   private void run(Tensor a, Tensor b, DType dtype, Tolerance tolerance) {
     boolean bitwise = options.exact() || isOneByteFloat(dtype);
     boolean complex = dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128;
-    ScalarType wide = complex ? ScalarType.ComplexDouble : ScalarType.Double;
     try (PointerScope scope = new PointerScope()) {
       Tensor flatA = a.reshape(-1);
       Tensor flatB = b.reshape(-1);
       long n = flatA.numel();
+      Scratch scratch = isOneByteFloat(dtype) || n == 0
+          ? null : new Scratch(Math.min(n, CHUNK_ELEMENTS), complex);
       for (long start = 0; start < n; start += CHUNK_ELEMENTS) {
         try (PointerScope slice = new PointerScope()) {
           long length = Math.min(CHUNK_ELEMENTS, n - start);
@@ -71,11 +77,19 @@ final class TensorComparison {
             mismatched += differing;
             equal &= differing == 0;
           } else {
-            mismatched += torch.isclose(ca, cb, tolerance.rtol(), tolerance.atol(),
+            long notClose = torch.isclose(ca, cb, tolerance.rtol(), tolerance.atol(),
                 options.equalNan()).logical_not().sum().item_long();
-            equal &= ca.equal(cb);
+            mismatched += notClose;
+            equal &= notClose == 0;
           }
-          if (!isOneByteFloat(dtype)) measure(ca.to(wide), cb.to(wide));
+          if (scratch != null) {
+            double largest = measure(ca, cb, scratch.slice(length));
+            // torch.equal, spared a pass where the differences answer it (-0.0 == 0.0 in both);
+            // a NaN difference comes from a NaN or from inf - inf: only torch.equal can tell.
+            if (!bitwise && equal) equal = Double.isNaN(largest) ? ca.equal(cb) : largest == 0;
+          } else if (!bitwise && equal) {
+            equal = ca.equal(cb);
+          }
         }
       }
     }
@@ -89,18 +103,102 @@ final class TensorComparison {
     return bytesA.ne(bytesB).any(1).sum().item_long();
   }
 
-  /** Max |a - b|, max |a - b| / |b| and the sum of squares, over differences that are not NaN. */
-  private void measure(Tensor a, Tensor b) {
-    Tensor diff = torch.sub(a, b).abs();
-    Tensor kept = diff.masked_select(diff.isnan().logical_not());
-    if (kept.numel() > 0) {
-      maxAbs = Math.max(maxAbs, kept.max().item_double());
-      sumSquares += kept.square().sum().item_double();
-      finite += kept.numel();
+  /**
+   * Max |a - b|, max |a - b| / |b| and the sum of squares, over differences that are not NaN,
+   * computed in float64 (complex128 for the difference of complex tensors) in {@code scratch}:
+   * the slice's own bytes (perhaps a read-only mapping) are only read. A NaN difference is set to
+   * 0 once counted out; a relative difference of NaN (0 / 0) is 0 too, which leaves the maximum
+   * of non-negative values as it is. Returns the largest difference, NaN if any is NaN.
+   */
+  private double measure(Tensor a, Tensor b, Scratch scratch) {
+    Tensor diff = scratch.difference(a, b);
+    double max = diff.amax().item_double();
+    double largest = max;
+    long kept = diff.numel();
+    if (Double.isNaN(max)) { // rare: only then pay for counting and clearing the NaNs
+      kept -= diff.isnan().sum().item_long();
+      if (kept == 0) return largest;
+      zeroNans(diff);
+      max = diff.amax().item_double();
     }
-    Tensor rel = diff.div(b.abs());
-    Tensor relKept = rel.masked_select(rel.isnan().logical_not());
-    if (relKept.numel() > 0) maxRel = Math.max(maxRel, relKept.max().item_double());
+    maxAbs = Math.max(maxAbs, max);
+    Tensor rel = scratch.relative(diff, b);
+    zeroNans(rel);
+    maxRel = Math.max(maxRel, rel.amax().item_double());
+    sumSquares += diff.mul_(diff).sum().item_double();
+    finite += kept;
+    return largest;
+  }
+
+  /**
+   * The float64 temporaries of one tensor's comparison, allocated once for all its slices: fresh
+   * multi-megabyte allocations per slice cost more in page faults than the arithmetic does.
+   */
+  private static final class Scratch {
+    private final Tensor wideA;
+    private final Tensor wideB;
+    private final Tensor delta;
+    private final Tensor diff;
+    private final Tensor rel;
+    private final boolean complex;
+
+    Scratch(long elements, boolean complex) {
+      this.complex = complex;
+      ScalarType wide = complex ? ScalarType.ComplexDouble : ScalarType.Double;
+      wideA = empty(elements, wide);
+      wideB = empty(elements, wide);
+      delta = complex ? empty(elements, wide) : null;
+      diff = empty(elements, ScalarType.Double);
+      rel = empty(elements, ScalarType.Double);
+    }
+
+    /** The first {@code length} elements of each buffer (the last slice may be shorter). */
+    Scratch slice(long length) {
+      return new Scratch(this, length);
+    }
+
+    private Scratch(Scratch whole, long length) {
+      complex = whole.complex;
+      wideA = whole.wideA.narrow(0, 0, length);
+      wideB = whole.wideB.narrow(0, 0, length);
+      delta = complex ? whole.delta.narrow(0, 0, length) : null;
+      diff = whole.diff.narrow(0, 0, length);
+      rel = whole.rel.narrow(0, 0, length);
+    }
+
+    /** |a - b|, in {@code diff}. */
+    Tensor difference(Tensor a, Tensor b) {
+      wideA.copy_(a);
+      wideB.copy_(b);
+      if (complex) {
+        torch.sub_out(delta, wideA, wideB);
+        torch.abs_out(diff, delta);
+      } else {
+        torch.sub_out(diff, wideA, wideB).abs_();
+      }
+      return diff;
+    }
+
+    /** diff / |b|, in {@code rel}. */
+    Tensor relative(Tensor diff, Tensor b) {
+      torch.abs_out(rel, wideB);
+      return torch.div_out(rel, diff, rel);
+    }
+
+    private static Tensor empty(long elements, ScalarType type) {
+      try (TensorOptions options = new TensorOptions(type)) {
+        return torch.empty(new long[] {elements}, options, null);
+      }
+    }
+  }
+
+  /** NaN to 0 in place, infinities kept (nan_to_num's defaults would clamp them). */
+  private static void zeroNans(Tensor t) {
+    try (DoubleOptional zero = new DoubleOptional(0);
+        DoubleOptional posInf = new DoubleOptional(Double.POSITIVE_INFINITY);
+        DoubleOptional negInf = new DoubleOptional(Double.NEGATIVE_INFINITY)) {
+      t.nan_to_num_(zero, posInf, negInf);
+    }
   }
 
   private static boolean isOneByteFloat(DType dtype) {
