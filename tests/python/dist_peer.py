@@ -5,6 +5,7 @@
     python3 tests/python/dist_peer.py sampler CASES_JSON
     python3 tests/python/dist_peer.py ddp ADDR PORT RANK WORLD TIMEOUT_S
     python3 tests/python/dist_peer.py join ADDR PORT RANK WORLD TIMEOUT_S
+    python3 tests/python/dist_peer.py resume INIT_PT CKPT_PT [INIT_PT CKPT_PT ...]
 
 collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
 DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
@@ -14,6 +15,15 @@ result is checked against values computed here from the ranks' inputs, independe
 collective. Prints {"rank", "checks", "failures"} as JSON.
 
 join: joins the group, prints "joined" and sleeps TIMEOUT_S: a rank for the test to kill.
+
+resume: for each pair, the single-process run a DDP job with a resume on another world size
+must equal (DistributedResumeTest): TinyMlp from INIT_PT (Java rank 0's
+torch.save(ddp.module.state_dict())), RESUME_EPOCHS epochs of SGD (momentum) over RESUME_SIZE
+samples in batches of RESUME_BATCH, the order DistributedSampler(num_replicas=1, seed=RESUME_SEED)
+gives each epoch (a W-rank job's step covers the same samples: rank r takes every W-th index).
+After epoch 0 it compares CKPT_PT (Java's training checkpoint of epoch 0, torch.load with
+weights_only=True) with its own model and momentum buffers. Prints a JSON list of {"final",
+"ckpt_epoch", "ckpt_model_diff", "ckpt_momentum_diff"}.
 
 sampler: for each case {"size", "world", "shuffle", "drop_last", "seed", "epoch"} of the JSON
 list, the indices torch.utils.data.DistributedSampler gives each rank. Prints a JSON list (one
@@ -176,6 +186,50 @@ def ddp(addr, port, rank, world, timeout_s):
                       "ddp_keys": ["module." + k for k in model.state_dict()]}))
 
 
+RESUME_SIZE, RESUME_BATCH, RESUME_EPOCHS, RESUME_SEED, MOMENTUM = 16, 4, 2, 5, 0.9
+
+
+def resume_data():
+    x = (torch.arange(RESUME_SIZE * FEATURES, dtype=torch.float32)
+         .reshape(RESUME_SIZE, FEATURES) * 0.05 - 0.7)
+    return x, x.sum(1, keepdim=True) * 0.3 + 0.1
+
+
+def max_diff(a, b):
+    return max((x - y).abs().max().item() for x, y in zip(a, b))
+
+
+def resume(pairs):
+    out = []
+    x, y = resume_data()
+    for init, ckpt_path in pairs:
+        model = TinyMlp()
+        model.load_state_dict(torch.load(init, weights_only=True))
+        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+        sampler = DistributedSampler(range(RESUME_SIZE), num_replicas=1, rank=0, seed=RESUME_SEED)
+        report = {}
+        for epoch in range(RESUME_EPOCHS):
+            sampler.set_epoch(epoch)
+            order = list(sampler)
+            for start in range(0, RESUME_SIZE, RESUME_BATCH):
+                idx = torch.tensor(order[start:start + RESUME_BATCH])
+                opt.zero_grad()
+                torch.nn.functional.mse_loss(model(x[idx]), y[idx]).backward()
+                opt.step()
+            if epoch == 0:
+                ckpt = torch.load(ckpt_path, weights_only=True)
+                report["ckpt_epoch"] = ckpt["epoch"]
+                report["ckpt_model_diff"] = max_diff(
+                    [ckpt["model"][k] for k in model.state_dict()], model.state_dict().values())
+                report["ckpt_momentum_diff"] = max_diff(
+                    [ckpt["optimizer"]["state"][i]["momentum_buffer"]
+                     for i in range(len(list(model.parameters())))],
+                    [opt.state[p]["momentum_buffer"] for p in model.parameters()])
+        report["final"] = {k: v.reshape(-1).tolist() for k, v in model.state_dict().items()}
+        out.append(report)
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "collectives":
         collectives(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
@@ -184,7 +238,9 @@ if __name__ == "__main__":
         ddp(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
     elif sys.argv[1] == "join":
         join(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+    elif sys.argv[1] == "resume":
+        resume(list(zip(sys.argv[2::2], sys.argv[3::2])))
     elif sys.argv[1] == "sampler":
         sampler(sys.argv[2])
     else:
-        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join or sampler")
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join, resume or sampler")
