@@ -6,6 +6,8 @@
     python3 tests/python/dist_peer.py ddp ADDR PORT RANK WORLD TIMEOUT_S
     python3 tests/python/dist_peer.py join ADDR PORT RANK WORLD TIMEOUT_S
     python3 tests/python/dist_peer.py resume INIT_PT CKPT_PT [INIT_PT CKPT_PT ...]
+    python3 tests/python/dist_peer.py cnn_ddp OUTDIR
+    python3 tests/python/dist_peer.py cnn_peer ADDR PORT RANK WORLD TIMEOUT_S INIT_PT
 
 collectives: init_process_group("gloo", init_method="tcp://ADDR:PORT"), then for each dtype of
 DTYPES the same calls, in the same order, as the Java side (DistributedPeerTest.runCollectives):
@@ -24,6 +26,16 @@ gives each epoch (a W-rank job's step covers the same samples: rank r takes ever
 After epoch 0 it compares CKPT_PT (Java's training checkpoint of epoch 0, torch.load with
 weights_only=True) with its own model and momentum buffers. Prints a JSON list of {"final",
 "ckpt_epoch", "ckpt_model_diff", "ckpt_momentum_diff"}.
+
+cnn_ddp: the reference of DdpVersusPythonTest: writes OUTDIR/init.pt (SmallCnn from
+torch.manual_seed(CNN_SEED)), then 2 spawned ranks (Gloo on 127.0.0.1, one thread each) train it
+with torch.nn.parallel.DistributedDataParallel, CNN_STEPS SGD steps each on its half of the
+batch; prints rank 0's final state_dict as JSON lists.
+
+cnn_peer: one rank of a group with Java ranks: the same steps as cnn_ddp from INIT_PT, DDP's
+algorithm written with torch.distributed calls (Java's DistributedDataParallel sends the same
+collectives; Python's DDP object sends more, which a Java rank does not mirror). Prints its final
+state_dict as JSON lists.
 
 sampler: for each case {"size", "world", "shuffle", "drop_last", "seed", "epoch"} of the JSON
 list, the indices torch.utils.data.DistributedSampler gives each rank. Prints a JSON list (one
@@ -230,6 +242,108 @@ def resume(pairs):
     print(json.dumps(out))
 
 
+CNN_BATCH, CNN_SIDE, CNN_CLASSES, CNN_STEPS, CNN_SEED = 8, 8, 3, 5, 1234
+CNN_BUCKET_BYTES = 25 * 1024 * 1024  # DDP's bucket_cap_mb=25: one bucket here
+CNN_JOIN_S = 120
+
+
+class SmallCnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4 * (CNN_SIDE // 2) ** 2, CNN_CLASSES)
+
+    def forward(self, x):
+        return self.fc(torch.nn.functional.max_pool2d(torch.relu(self.conv(x)), 2).flatten(1))
+
+
+def cnn_data(rank, world):
+    x = torch.sin(torch.arange(CNN_BATCH * CNN_SIDE * CNN_SIDE, dtype=torch.float32) * 0.1)
+    x = x.reshape(CNN_BATCH, 1, CNN_SIDE, CNN_SIDE)
+    y = torch.arange(CNN_BATCH) % CNN_CLASSES
+    shard = CNN_BATCH // world
+    return x[rank * shard:(rank + 1) * shard], y[rank * shard:(rank + 1) * shard]
+
+
+def as_lists(model):
+    return {k: v.reshape(-1).tolist() for k, v in model.state_dict().items()}
+
+
+def cnn_ddp_rank(rank, world, port, outdir):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%d" % port, rank=rank,
+                            world_size=world, timeout=timedelta(seconds=CNN_JOIN_S))
+    try:
+        model = SmallCnn()
+        model.load_state_dict(torch.load(outdir + "/init.pt", weights_only=True))
+        ddp = torch.nn.parallel.DistributedDataParallel(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=LR)
+        xs, ys = cnn_data(rank, world)
+        for _ in range(CNN_STEPS):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(ddp(xs), ys).backward()
+            opt.step()
+        if rank == 0:
+            with open(outdir + "/python_ddp.json", "w") as f:
+                json.dump(as_lists(model), f)
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def cnn_ddp(outdir):
+    import multiprocessing as mp
+    import socket
+    torch.manual_seed(CNN_SEED)
+    torch.save(SmallCnn().state_dict(), outdir + "/init.pt")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # fork: the ranks start without importing torch again (the parent ran no threads yet).
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=cnn_ddp_rank, args=(r, 2, port, outdir)) for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(CNN_JOIN_S)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            sys.exit("a Python DDP rank did not finish in %d s" % CNN_JOIN_S)
+        if p.exitcode != 0:
+            sys.exit("a Python DDP rank failed with exit code %s" % p.exitcode)
+    with open(outdir + "/python_ddp.json") as f:
+        print(f.read())
+
+
+def cnn_peer(addr, port, rank, world, timeout_s, init):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank,
+                            world_size=world, timeout=timedelta(seconds=timeout_s))
+    model = SmallCnn()
+    model.load_state_dict(torch.load(init, weights_only=True))
+    for t in list(model.parameters()) + list(model.buffers()):
+        dist.broadcast(t.data, src=0)
+    xs, ys = cnn_data(rank, world)
+    for _ in range(CNN_STEPS):
+        torch.nn.functional.cross_entropy(model(xs), ys).backward()
+        grads = [p.grad for p in reversed(list(model.parameters()))]
+        flat = torch.cat([g.reshape(-1) for g in grads]) * (1.0 / world)
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+        sgd_step(model)
+    # Java rank 0 saves its state_dict and broadcasts the outcome (RankZero): 1 = saved.
+    saved = torch.zeros(1, dtype=torch.int64)
+    dist.broadcast(saved, src=0)
+    if saved.item() != 1:
+        sys.exit("rank 0 could not save its state_dict")
+    dist.destroy_process_group()
+    print(json.dumps(as_lists(model)))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "collectives":
         collectives(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
@@ -240,7 +354,12 @@ if __name__ == "__main__":
         join(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
     elif sys.argv[1] == "resume":
         resume(list(zip(sys.argv[2::2], sys.argv[3::2])))
+    elif sys.argv[1] == "cnn_ddp":
+        cnn_ddp(sys.argv[2])
+    elif sys.argv[1] == "cnn_peer":
+        cnn_peer(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]),
+                 float(sys.argv[6]), sys.argv[7])
     elif sys.argv[1] == "sampler":
         sampler(sys.argv[2])
     else:
-        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join, resume or sampler")
+        sys.exit(f"unknown mode {sys.argv[1]}: use collectives, ddp, join, resume, cnn_ddp, cnn_peer or sampler")
