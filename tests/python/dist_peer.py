@@ -51,6 +51,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DistributedSampler
 
+import rank_procs
+
 DTYPES = [torch.float32, torch.float64, torch.int64, torch.int32]
 ROWS, COLS = 2, 3
 RANK_STRIDE = 10
@@ -150,17 +152,30 @@ def sgd_step(model):
             p.grad = None
 
 
-def buckets(grads):
-    """The grads (all float32 here) in order, a bucket closed once it holds BUCKET_BYTES or more:
+def buckets(grads, cap_bytes):
+    """The grads (all float32 here) in order, a bucket closed once it holds cap_bytes or more:
     every rank must all-reduce buckets of the same sizes, or Gloo aborts the process."""
     out, bucket, size = [], [], 0
     for g in grads:
         bucket.append(g)
         size += g.numel() * g.element_size()
-        if size >= BUCKET_BYTES:
+        if size >= cap_bytes:
             out.append(bucket)
             bucket, size = [], 0
     return out + ([bucket] if bucket else [])
+
+
+def average_gradients(model, world, cap_bytes):
+    """What Java's DistributedDataParallel.synchronizeGradients sends: the gradients in reverse
+    parameter order, in buckets of cap_bytes, each flattened, scaled by 1/world, all_reduce SUM,
+    copied back."""
+    for bucket in buckets([p.grad for p in reversed(list(model.parameters()))], cap_bytes):
+        flat = torch.cat([g.reshape(-1) for g in bucket]) * (1.0 / world)
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for g in bucket:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
 
 
 def ddp(addr, port, rank, world, timeout_s):
@@ -181,13 +196,7 @@ def ddp(addr, port, rank, world, timeout_s):
     xs, ys = x[rank * shard:(rank + 1) * shard], y[rank * shard:(rank + 1) * shard]
     for _ in range(STEPS):
         torch.nn.functional.mse_loss(model(xs), ys).backward()
-        for bucket in buckets([p.grad for p in reversed(list(model.parameters()))]):
-            flat = torch.cat([g.reshape(-1) for g in bucket]) * (1.0 / world)
-            dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-            offset = 0
-            for g in bucket:
-                g.copy_(flat[offset:offset + g.numel()].view_as(g))
-                offset += g.numel()
+        average_gradients(model, world, BUCKET_BYTES)
         sgd_step(model)
         torch.nn.functional.mse_loss(reference(x), y).backward()
         sgd_step(reference)
@@ -292,26 +301,10 @@ def cnn_ddp_rank(rank, world, port, outdir):
 
 
 def cnn_ddp(outdir):
-    import multiprocessing as mp
-    import socket
     torch.manual_seed(CNN_SEED)
     torch.save(SmallCnn().state_dict(), outdir + "/init.pt")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     # fork: the ranks start without importing torch again (the parent ran no threads yet).
-    ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=cnn_ddp_rank, args=(r, 2, port, outdir)) for r in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(CNN_JOIN_S)
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-            sys.exit("a Python DDP rank did not finish in %d s" % CNN_JOIN_S)
-        if p.exitcode != 0:
-            sys.exit("a Python DDP rank failed with exit code %s" % p.exitcode)
+    rank_procs.run(cnn_ddp_rank, 2, (rank_procs.free_port(), outdir), CNN_JOIN_S, "fork")
     with open(outdir + "/python_ddp.json") as f:
         print(f.read())
 
@@ -327,13 +320,7 @@ def cnn_peer(addr, port, rank, world, timeout_s, init):
     xs, ys = cnn_data(rank, world)
     for _ in range(CNN_STEPS):
         torch.nn.functional.cross_entropy(model(xs), ys).backward()
-        grads = [p.grad for p in reversed(list(model.parameters()))]
-        flat = torch.cat([g.reshape(-1) for g in grads]) * (1.0 / world)
-        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset:offset + g.numel()].view_as(g))
-            offset += g.numel()
+        average_gradients(model, world, CNN_BUCKET_BYTES)
         sgd_step(model)
     # Java rank 0 saves its state_dict and broadcasts the outcome (RankZero): 1 = saved.
     saved = torch.zeros(1, dtype=torch.int64)
