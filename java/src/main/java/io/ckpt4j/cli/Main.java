@@ -14,7 +14,8 @@ import picocli.CommandLine;
     subcommands = {DemoCommand.class, InspectCommand.class, ConvertCommand.class, DiffCommand.class,
         LaunchCommand.class, TrainCommand.class,
         RunCommand.class,
-        BenchLoadCommand.class, BenchSaveCommand.class, CommandLine.HelpCommand.class})
+        BenchLoadCommand.class, BenchSaveCommand.class, BenchDdpCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
   /** Exit status for a file ckpt4j cannot read (bad, hostile or unsupported input). */
   static final int EXIT_BAD_INPUT = 1;

@@ -114,7 +114,9 @@ public final class DistributedDcp {
       failure = new CheckpointException(Kind.NATIVE, group.who() + ": saving " + dir
           + " failed: " + CheckpointException.firstLine(e), e);
     }
-    // The collectives the other ranks still wait for, whatever happened here.
+    // The collectives the other ranks still wait for, whatever happened here (none when the
+    // group itself failed: every rank sees that, and a second wait would only add a timeout).
+    if (failure != null && failure.kind() == Kind.PEER_FAILED) throw failure;
     if (!announced[0]) {
       Signals.broadcast(group, NO_DIRECTORY, RankZero.RANK);
     } else if (gathered[0]) {

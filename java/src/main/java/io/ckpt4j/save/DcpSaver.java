@@ -36,10 +36,12 @@ import org.bytedeco.pytorch.global.torch;
  * }</pre>
  *
  * <p>The state_dict is flattened as DCP flattens it (dotted keys, {@code planner_data} mapping
- * them back). With {@code ranks > 1} the writer acts as that many ranks: each tensor is split in
- * row shards ({@link RowShards}, as a {@code DTensor} with {@code Shard(0)} is), each rank's
- * chunks in its own file, as {@code dcp.save} names them in a process group; non-tensor values are
- * written once, by rank 0.
+ * them back). With {@code ranks > 1} the writer acts as that many ranks ({@link DcpPlan}): each
+ * tensor is split in row shards ({@link io.ckpt4j.layout.dcp.RowShards}, as a {@code DTensor}
+ * with {@code Shard(0)} is), each rank's chunks in its own file, as {@code dcp.save} names them in
+ * a process group; non-tensor values are written once, by rank 0. {@link #writeRank} and
+ * {@link #writeMetadata} are the two halves a rank of a process group runs
+ * ({@code io.ckpt4j.distributed.DistributedDcp}).
  *
  * <p>Atomic: the files are written into a temporary sibling directory and renamed to {@code dir}
  * in one step ({@link AtomicDirectory}), so a killed writer leaves no directory that looks
