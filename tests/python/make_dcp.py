@@ -32,10 +32,8 @@ import json
 import os
 import pickle
 import shutil
-import socket
 import sys
 import tempfile
-import multiprocessing as mp
 import warnings
 
 import torch
@@ -46,6 +44,7 @@ from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus_expect  # noqa: E402
+import rank_procs  # noqa: E402
 
 SEED = 20261206
 GROUP_TIMEOUT_S = 60
@@ -85,12 +84,6 @@ def single_state_dict():
     }
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def full_tensors():
     g = torch.Generator().manual_seed(SEED + 1)
     return {
@@ -126,19 +119,7 @@ def rank_main(rank, world, port, out):
 
 def save_two_ranks(out):
     """dcp.save from two spawned processes in one Gloo group; they stop by themselves."""
-    port = free_port()
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=rank_main, args=(r, 2, port, out)) for r in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(JOIN_TIMEOUT_S)
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-            raise SystemExit("a rank did not finish in %d s" % JOIN_TIMEOUT_S)
-        if p.exitcode != 0:
-            raise SystemExit("a rank failed with exit code %s" % p.exitcode)
+    rank_procs.run(rank_main, 2, (rank_procs.free_port(), out), JOIN_TIMEOUT_S)
 
 
 def loaded_as_python(ckpt_dir):

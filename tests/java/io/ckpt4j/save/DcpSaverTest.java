@@ -41,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DcpSaverTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long CHECK_TIMEOUT_S = 300;
   private static final long KILL_WAIT_S = 120;
 
   @Test
@@ -73,35 +72,11 @@ class DcpSaverTest {
         cases.add(c);
       }
     }
-    Map<String, String> verdicts = check(tmp, cases);
+    Map<String, String> verdicts = DcpCheck.run(tmp, cases);
     assertEquals(cases.size(), verdicts.size(), verdicts.toString());
     for (Map.Entry<String, String> v : verdicts.entrySet()) {
       assertEquals("ok", v.getValue(), v.getKey());
     }
-  }
-
-  /** Runs make_dcp.py check over the cases: the verdict per case id. */
-  static Map<String, String> check(Path dir, List<Map<String, Object>> cases) throws Exception {
-    Files.createDirectories(dir);
-    JSON.writeValue(dir.resolve("manifest.json").toFile(), Map.of("cases", cases));
-    String python = System.getProperty("ckpt4j.python", "python3");
-    Path script = Path.of(System.getProperty("ckpt4j.pythonTests", "tests/python"), "make_dcp.py");
-    Path out = dir.resolve("check.out");
-    Path err = dir.resolve("check.err");
-    Process p = new ProcessBuilder(python, script.toString(), "check", dir.toString())
-        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    if (!p.waitFor(CHECK_TIMEOUT_S, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("make_dcp.py check did not finish in " + CHECK_TIMEOUT_S + " s");
-    }
-    JsonNode results = JSON.readTree(Files.readString(out, StandardCharsets.UTF_8));
-    if (results == null) {
-      throw new AssertionError("make_dcp.py check: " + Files.readString(err));
-    }
-    Map<String, String> verdicts = new LinkedHashMap<>();
-    results.get("results").properties().forEach(e -> verdicts.put(e.getKey(),
-        e.getValue().asText()));
-    return verdicts;
   }
 
   /**
@@ -132,7 +107,7 @@ class DcpSaverTest {
     toDir.put("dir", dir.toString());
     toDir.put("source", fixtures.resolve("source.pt").toString());
     toDir.put("ranks", 2);
-    Map<String, String> verdicts = check(tmp.resolve("check"), List.of(fromDcp, toDir));
+    Map<String, String> verdicts = DcpCheck.run(tmp.resolve("check"), List.of(fromDcp, toDir));
     assertEquals(Map.of("dcp-to-pt", "ok", "pt-to-dcp", "ok"), verdicts);
   }
 

@@ -3,6 +3,8 @@ package io.ckpt4j.checkpoint;
 import io.ckpt4j.CheckpointException;
 import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
+import io.ckpt4j.distributed.ProcessGroup;
+import io.ckpt4j.distributed.RankZero;
 import io.ckpt4j.load.CheckpointLoader;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
@@ -250,6 +252,17 @@ public final class Checkpoint extends CheckpointEntries {
   public void save(Path path, SaveOptions options, ArgsFormat argsFormat)
       throws CheckpointException {
     TorchSaver.save(path, toPython(argsFormat), options);
+  }
+
+  /**
+   * The save of a distributed job, Python's {@code if dist.get_rank() == 0: torch.save(ckpt,
+   * path)} then {@code dist.barrier()}: rank 0 writes (as {@link #save(Path)}), every rank
+   * returns once the file is in place and fails when rank 0 could not write it
+   * ({@link RankZero}). Every rank calls it; the others' entries are not written (DDP replicas
+   * hold the same).
+   */
+  public void save(Path path, ProcessGroup group) throws CheckpointException {
+    RankZero.run(group, "save " + path, () -> save(path));
   }
 
   /**

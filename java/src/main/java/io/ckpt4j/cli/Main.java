@@ -12,8 +12,10 @@ import picocli.CommandLine;
     version = "ckpt4j 0.1.0 (LibTorch 2.13.0)",
     description = "Read and write PyTorch checkpoints on the JVM, through LibTorch.",
     subcommands = {DemoCommand.class, InspectCommand.class, ConvertCommand.class, DiffCommand.class,
+        LaunchCommand.class, TrainCommand.class,
         RunCommand.class,
-        BenchLoadCommand.class, BenchSaveCommand.class, CommandLine.HelpCommand.class})
+        BenchLoadCommand.class, BenchSaveCommand.class, BenchDdpCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
   /** Exit status for a file ckpt4j cannot read (bad, hostile or unsupported input). */
   static final int EXIT_BAD_INPUT = 1;

@@ -5,6 +5,9 @@ import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.nn.TorchModel;
 import io.ckpt4j.parallel.DataParallel;
 import io.ckpt4j.parallel.ModuleLifetime;
+import io.ckpt4j.save.TorchSaver;
+import io.ckpt4j.statedict.StateDict;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -123,6 +126,22 @@ public final class DistributedDataParallel<M extends TorchModel> extends Module 
   /** The group the gradients are averaged in. */
   public ProcessGroup processGroup() {
     return group;
+  }
+
+  /**
+   * Python's {@code if rank == 0: torch.save(ddp.module.state_dict(), path)} then
+   * {@code dist.barrier()}: rank 0 writes the wrapped model's state_dict (keys without
+   * {@code module.}, so a model that was never wrapped loads it as is); every rank returns once
+   * it is written, and fails when rank 0 failed ({@link RankZero}).
+   */
+  public void saveModuleStateDict(Path path) throws CheckpointException {
+    lifetime.check();
+    Objects.requireNonNull(path, "path");
+    RankZero.run(group, "save " + path, () -> {
+      try (StateDict sd = StateDict.of(model.module())) {
+        TorchSaver.save(path, sd.toPython());
+      }
+    });
   }
 
   /** The wrapped model's forward (Python's DDP forward adds nothing for a model with no buffers). */

@@ -64,6 +64,11 @@ public final class ProcessGroup extends OwnedResource {
         + ")";
   }
 
+  /** How messages name this rank: {@code "rank 1 of 2 (tcp://127.0.0.1:29500)"}. */
+  String who() {
+    return who;
+  }
+
   /** {@code dist.get_rank()}. */
   public int rank() {
     return options.rank();

@@ -12,7 +12,12 @@
  *       {@link io.ckpt4j.CheckpointException}; close is {@code destroy_process_group};
  *   <li>{@link io.ckpt4j.distributed.DistributedSampler}: Python's index arithmetic;
  *   <li>{@link io.ckpt4j.distributed.DistributedDataParallel}: broadcast from rank 0 and a
- *       bucketed gradient all-reduce after backward for a {@link io.ckpt4j.nn.TorchModel}.
+ *       bucketed gradient all-reduce after backward for a {@link io.ckpt4j.nn.TorchModel};
+ *       {@code saveModuleStateDict} is rank 0's {@code torch.save(ddp.module.state_dict())};
+ *   <li>{@link io.ckpt4j.distributed.RankZero}: work done by rank 0 while the others wait and
+ *       learn its outcome ({@code if rank == 0: torch.save(...)}; {@code dist.barrier()});
+ *   <li>{@link io.ckpt4j.distributed.DistributedDcp}: {@code dcp.save} (a file per rank, rank 0's
+ *       {@code .metadata}) and {@code dcp.load} into pre-allocated tensors, in a group.
  * </ul>
  *
  * <p>Facts of the presets' c10d bindings (2.13.0-1.5.14, CPU) this package is built on: the

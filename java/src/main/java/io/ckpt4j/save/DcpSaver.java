@@ -7,17 +7,13 @@ import io.ckpt4j.container.zip.ZipWriter;
 import io.ckpt4j.fs.AtomicDirectory;
 import io.ckpt4j.layout.dcp.DcpLayout;
 import io.ckpt4j.layout.dcp.DcpMetadata;
-import io.ckpt4j.layout.dcp.DcpNesting;
-import io.ckpt4j.layout.dcp.RowShards;
 import io.ckpt4j.load.LoadedCheckpoint;
-import io.ckpt4j.value.PyTuple;
 import io.ckpt4j.value.TensorRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +36,12 @@ import org.bytedeco.pytorch.global.torch;
  * }</pre>
  *
  * <p>The state_dict is flattened as DCP flattens it (dotted keys, {@code planner_data} mapping
- * them back). With {@code ranks > 1} the writer acts as that many ranks: each tensor is split in
- * row shards ({@link RowShards}, as a {@code DTensor} with {@code Shard(0)} is), each rank's
- * chunks in its own file, as {@code dcp.save} names them in a process group; non-tensor values are
- * written once, by rank 0.
+ * them back). With {@code ranks > 1} the writer acts as that many ranks ({@link DcpPlan}): each
+ * tensor is split in row shards ({@link io.ckpt4j.layout.dcp.RowShards}, as a {@code DTensor}
+ * with {@code Shard(0)} is), each rank's chunks in its own file, as {@code dcp.save} names them in
+ * a process group; non-tensor values are written once, by rank 0. {@link #writeRank} and
+ * {@link #writeMetadata} are the two halves a rank of a process group runs
+ * ({@code io.ckpt4j.distributed.DistributedDcp}).
  *
  * <p>Atomic: the files are written into a temporary sibling directory and renamed to {@code dir}
  * in one step ({@link AtomicDirectory}), so a killed writer leaves no directory that looks
@@ -52,12 +50,6 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class DcpSaver {
   private DcpSaver() {}
-
-  /** One rank's data file: the values and chunks it writes, in order. */
-  private record RankFile(String name, List<Item> items) {}
-
-  /** A value or a tensor chunk to write, and the metadata index it is written under. */
-  private record Item(DcpMetadata.Index index, Object value) {}
 
   /**
    * Writes {@code stateDict} to the DCP directory {@code dir} as {@code ranks} ranks. Tensor
@@ -68,62 +60,56 @@ public final class DcpSaver {
       SaveOptions options) throws CheckpointException {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(options, "options");
-    if (ranks < 1) throw new IllegalArgumentException("ranks must be >= 1, got " + ranks);
-    List<DcpNesting.Leaf> leaves = DcpNesting.flatten(stateDict, DcpSaver::isTensor,
-        v -> v instanceof List<?> && !(v instanceof PyTuple));
-    List<RankFile> files = new ArrayList<>();
-    for (int r = 0; r < ranks; r++) {
-      files.add(new RankFile(DcpLayout.dataFileName(r, 0), new ArrayList<>()));
-    }
-    Map<String, DcpMetadata.Entry> entries = new LinkedHashMap<>();
-    Map<String, List<Object>> paths = new LinkedHashMap<>();
-    List<Item> tensorItems = new ArrayList<>();
-    for (DcpNesting.Leaf leaf : leaves) {
-      String fqn = leaf.fqn();
-      paths.put(fqn, leaf.path());
-      if (!isTensor(leaf.value())) {
-        entries.put(fqn, new DcpMetadata.BytesEntry());
-        files.get(0).items().add(new Item(DcpMetadata.Index.ofBytes(fqn), leaf.value()));
-        continue;
-      }
-      Tensor t = ShardedSaver.tensorOf(fqn, leaf.value(), source);
-      long[] size = ShardedSaver.shape(t);
-      List<DcpMetadata.Chunk> chunks = new ArrayList<>();
-      for (RowShards.Shard shard : RowShards.split(size, ranks)) {
-        chunks.add(shard.chunk());
-        tensorItems.add(new Item(DcpMetadata.Index.ofChunk(fqn, shard.chunk().offsets()),
-            new Chunk(t, shard.chunk(), shard.rank())));
-      }
-      entries.put(fqn, new DcpMetadata.TensorEntry(
-          TensorLeaf.requireSaveable(t, "'" + fqn + "'").pythonName(), false, size, chunks));
-    }
-    // Each rank's file: its non-tensor values first, then its chunks, as FileSystemWriter.
-    for (Item item : tensorItems) files.get(((Chunk) item.value()).rank()).items().add(item);
-    Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage = new LinkedHashMap<>();
+    DcpPlan plan = DcpPlan.of(stateDict, source, ranks);
     DcpMetadata[] written = new DcpMetadata[1];
-    AtomicDirectory.write(dir, options.fsync(), d -> DcpLayout.metadataIn(d) != null, temp -> {
-      for (RankFile file : files) {
-        writeRankFile(temp.resolve(file.name()), file, source, options, storage);
-      }
-      written[0] = new DcpMetadata(entries, paths, storage, DcpLayout.VERSION);
-      writeBytes(temp.resolve(DcpLayout.METADATA_FILE), DcpMetadataPickle.toBytes(written[0]));
+    AtomicDirectory.write(dir, options.fsync(), DcpSaver::isReplaceable, temp -> {
+      Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage = new LinkedHashMap<>();
+      for (int r = 0; r < ranks; r++) storage.putAll(writeRank(temp, plan, r, source, options));
+      written[0] = writeMetadata(temp, plan, storage);
     });
     return written[0];
   }
 
-  /** A row band of a tensor, cut when it is written. */
-  private record Chunk(Tensor whole, DcpMetadata.Chunk box, int rank) {}
+  /**
+   * Whether an existing directory may be replaced by a DCP save: it is a DCP checkpoint (it has
+   * a {@code .metadata}); an empty one always may.
+   */
+  public static boolean isReplaceable(Path dir) {
+    return DcpLayout.metadataIn(dir) != null;
+  }
+
+  /**
+   * Writes rank {@code rank}'s data file of {@code plan} into directory {@code dir} (which must
+   * not hold it yet) and returns where each of its items lies, in the plan's order: what
+   * {@code dcp.save} does on one rank of a process group.
+   */
+  public static Map<DcpMetadata.Index, DcpMetadata.StorageInfo> writeRank(Path dir, DcpPlan plan,
+      int rank, LoadedCheckpoint source, SaveOptions options) throws CheckpointException {
+    Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage = new LinkedHashMap<>();
+    writeRankFile(dir.resolve(plan.fileName(rank)), plan.fileName(rank), plan.items(rank), source,
+        options, storage);
+    return storage;
+  }
+
+  /** Writes {@code dir/.metadata} for {@code plan} with the items' {@code storage}. */
+  public static DcpMetadata writeMetadata(Path dir, DcpPlan plan,
+      Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage) throws CheckpointException {
+    DcpMetadata metadata = plan.metadata(storage);
+    writeBytes(dir.resolve(DcpLayout.METADATA_FILE), DcpMetadataPickle.toBytes(metadata));
+    return metadata;
+  }
 
   /** Writes one rank's file: each item a whole torch.save archive, one after the other. */
-  private static void writeRankFile(Path file, RankFile rank, LoadedCheckpoint source,
-      SaveOptions options, Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage)
+  private static void writeRankFile(Path file, String name, List<DcpPlan.Item> items,
+      LoadedCheckpoint source, SaveOptions options,
+      Map<DcpMetadata.Index, DcpMetadata.StorageInfo> storage)
       throws CheckpointException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE)) {
-      for (Item item : rank.items()) {
+      for (DcpPlan.Item item : items) {
         long start = channel.position();
         String where = file + " ('" + item.index().fqn() + "')";
-        Tensor cut = item.value() instanceof Chunk c ? cut(c) : null;
+        Tensor cut = item.value() instanceof DcpPlan.Chunk c ? cut(c) : null;
         try {
           TorchSaver.Pickled pickled =
               TorchSaver.pickle(cut != null ? cut : item.value(), source, options, where);
@@ -132,10 +118,10 @@ public final class DcpSaver {
                 pickled.storages(), options.hostCopiesForTesting(), ProgressListener.NONE);
           }
         } finally {
-          if (cut != null && cut != ((Chunk) item.value()).whole()) cut.close();
+          if (cut != null && cut != ((DcpPlan.Chunk) item.value()).whole()) cut.close();
         }
         storage.put(item.index(),
-            new DcpMetadata.StorageInfo(rank.name(), start, channel.position() - start));
+            new DcpMetadata.StorageInfo(name, start, channel.position() - start));
       }
     } catch (CheckpointException e) {
       throw e;
@@ -150,7 +136,7 @@ public final class DcpSaver {
    * size (saved as is, as DCP saves it), else a copy of its rows (DCP clones a view too, so that
    * the archive holds the chunk's bytes only).
    */
-  private static Tensor cut(Chunk c) {
+  private static Tensor cut(DcpPlan.Chunk c) {
     long[] size = ShardedSaver.shape(c.whole());
     long[] sizes = c.box().sizes();
     boolean whole = java.util.Arrays.equals(size, sizes);
@@ -172,9 +158,5 @@ public final class DcpSaver {
       throw new CheckpointException(CheckpointException.ioKind(e),
           "cannot write " + file + ": " + e.getMessage(), e);
     }
-  }
-
-  private static boolean isTensor(Object v) {
-    return v instanceof Tensor || v instanceof Parameter || v instanceof TensorRef;
   }
 }
