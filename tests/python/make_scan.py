@@ -163,35 +163,36 @@ def torch_save_pickle(obj):
 def cases():
     base = saved(state())
     yield ("name_mismatch", "pt", "data.pkl's local header names another file than its central"
-           " record", "CONTAINER_REFUSED", "unsafe",
+           " record", "NAME_MISMATCH", "unsafe",
            patch(base, header_offsets(base, LOCAL_SIG, "archive/data.pkl")[0] + 30 + 13, b"x"))
     yield ("bad_crc", "pt", "data.pkl's CRC-32 is wrong (torch does not check it)",
-           "CONTAINER_REFUSED", "unsafe", bad_crc(base, "archive/data.pkl"))
+           "BAD_CRC", "unsafe", bad_crc(base, "archive/data.pkl"))
     yield ("flag_encrypted", "pt", "data.pkl has the 'encrypted' general-purpose flag",
-           "CONTAINER_REFUSED", "unsafe", set_flags(base, "archive/data.pkl", 0x1))
-    yield ("flag_data_descriptor", "pt", "data.pkl has the 'data descriptor' flag torch never"
-           " writes", "ZIP_FLAGS", "unsafe", set_flags(base, "archive/data.pkl", 0x8))
+           "ENCRYPTED", "unsafe", set_flags(base, "archive/data.pkl", 0x1))
+    yield ("flag_patched_data", "pt", "data.pkl has the 'compressed patched data' flag (torch"
+           " writes only UTF-8 names and data descriptors)", "ZIP_FLAGS", "unsafe",
+           set_flags(base, "archive/data.pkl", 0x20))
     items = entries(base)
     yield ("duplicate_name", "pt", "a second archive/data.pkl holding a payload",
-           "CONTAINER_REFUSED", "unsafe", rezip(items + [("archive/data.pkl", payload_pickle())]))
+           "DUPLICATE_NAME", "unsafe", rezip(items + [("archive/data.pkl", payload_pickle())]))
     yield ("case_duplicate", "pt", "archive/DATA.pkl next to archive/data.pkl (names differ only"
-           " in case)", "CONTAINER_REFUSED", "unsafe",
+           " in case)", "DUPLICATE_NAME", "unsafe",
            rezip(items + [("archive/DATA.pkl", payload_pickle())]))
     yield ("pickle_other_name", "pt", "a payload pickle stored as archive/notes.txt",
            "DANGEROUS_CALL", "unsafe", with_payload_entry("archive/notes.txt"))
-    yield ("outside_prefix", "pt", "an entry outside the archive's folder", "CONTAINER_REFUSED",
+    yield ("outside_prefix", "pt", "an entry outside the archive's folder", "OUTSIDE_PREFIX",
            "unsafe", with_payload_entry("other/data.pkl"))
     yield ("constants_next_to_data", "pt", "constants.pkl (TorchScript's) next to data.pkl in a"
            " torch.save archive with no code", "FAKE_TORCHSCRIPT", "unsafe",
            with_payload_entry("archive/constants.pkl"))
     yield ("deflated_data_pkl", "pt", "data.pkl deflated (torch.save stores it)",
-           "DEFLATED_PICKLE", "unsafe", rezip(items, deflate={"archive/data.pkl"}))
+           "DEFLATED_PICKLE", "review", rezip(items, deflate={"archive/data.pkl"}))
     yield ("hidden_local_header", "pt", "a payload's local header that no central record"
            " names", "HIDDEN_LOCAL_HEADER", "unsafe",
            hide_entry(rezip([("archive/hidden.pkl", payload_pickle())] + items),
                       "archive/hidden.pkl"))
     yield ("zip64_disagrees", "pt", "a zip64 end record whose entry count disagrees with the"
-           " classic one", "CONTAINER_REFUSED", "unsafe", zip64_disagreeing(base))
+           " classic one", "END_RECORDS_DISAGREE", "unsafe", zip64_disagreeing(base))
     yield ("prepended_pickle", "pt", "a payload pickle in front of a valid torch.save zip",
            "PICKLE_BEFORE_ZIP", "unsafe", payload_pickle() + base)
     yield ("pickle_renamed", "bin", "a payload pickle named like a weights file",
@@ -215,7 +216,7 @@ def cases():
     yield ("reduce_numpy_load", "pt", "REDUCE of numpy.load inside a checkpoint", "UNKNOWN_CALL",
            "unsafe", saved({"w": t, "x": Call(numpy.load, MISSING)}))
     yield ("reduce_posix_system", "pt", "REDUCE of os.system (posix.system)", "DANGEROUS_CALL",
-           "unsafe", saved({"w": t, "x": Call(os.system, "true")}))
+           "unsafe", saved({"w": t, "x": Call(os.system, "echo " + MARKER)}))
     yield ("whole_model", "pt", "torch.save of a whole nn.Sequential", "INERT_CLASS", "review",
            saved(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())))
     yield ("clean_state_dict", "pt", "a plain state_dict", None, "safe", base)
@@ -259,6 +260,7 @@ def full_does(paths, cwd):
             ran = True
         elif line.startswith("RESULT ") and current is not None:
             detail = line[len("RESULT "):]
+            ran = ran or MISSING in detail  # torch.load or numpy.load was called on our path
             results[current] = ("runs payload" if ran else detail.split(" ")[0], detail)
     return results
 
@@ -279,9 +281,9 @@ def main():
         if name in INERT_LOAD:
             case["inert_load"] = INERT_LOAD[name]
         manifest.append((path, case))
-    full = full_does([p for p, _ in manifest], outdir)
+    full = full_does([os.path.abspath(p) for p, _ in manifest], outdir)
     for path, case in manifest:
-        case["torch_full"], detail = full.get(path, ("refuses", "refuses: the probe crashed"))
+        case["torch_full"], detail = full.get(os.path.abspath(path), ("refuses", "refuses: the probe crashed"))
         if case["torch_weights_only"] == "loads":
             case["torch_error"] = detail
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
