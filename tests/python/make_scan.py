@@ -210,6 +210,10 @@ def cases():
            " record", "SIZE_LIE", "unsafe",
            rezip([(n, pkl[:idx] + b"K\xff" + pkl[idx + 2:] if n.endswith("data.pkl") else d)
                   for n, d in entries(lie)]))
+    yield ("unknown_dtype", "pt", "a storage of a type torch does not know (Float128Storage)",
+           "UNKNOWN_DTYPE", "unsafe",
+           rezip([(n, pkl.replace(b"\nFloatStorage\n", b"\nFloat128Storage\n")
+                   if n.endswith("data.pkl") else d) for n, d in entries(lie)]))
     # Calls an inert read must refuse, and a whole model it must read.
     yield ("reduce_torch_load", "pt", "REDUCE of torch.load inside a checkpoint", "UNKNOWN_CALL",
            "unsafe", saved({"w": t, "x": Call(torch.load, MISSING)}))

@@ -34,12 +34,24 @@ class ScanFixturesTest {
       "loads", TorchReaction.LOADS, "refuses", TorchReaction.REFUSES,
       "runs payload", TorchReaction.RUNS_CODE);
 
+  /** A case of the scan manifest and its file. */
+  private record Case(JsonNode c, Path file) {}
+
+  private static List<Case> cases() {
+    Path dir = TestData.dir("scan");
+    List<Case> cases = new ArrayList<>();
+    for (JsonNode c : TestData.manifest("scan").get("cases")) {
+      cases.add(new Case(c, dir.resolve(c.get("file").asText())));
+    }
+    return cases;
+  }
+
   @TestFactory
   Stream<DynamicTest> findingsVerdictsAndTorchBehaviour() {
-    Path dir = TestData.dir("scan");
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : TestData.manifest("scan").get("cases")) {
-      Path file = dir.resolve(c.get("file").asText());
+    for (Case k : cases()) {
+      JsonNode c = k.c();
+      Path file = k.file();
       tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
         FileReport report = CheckpointScanner.scanFile(file);
         String what = c.get("what").asText() + ": " + report;
@@ -63,14 +75,12 @@ class ScanFixturesTest {
 
   @TestFactory
   Stream<DynamicTest> loadRefusesWhatScanCallsAContainerTrick() {
-    Path dir = TestData.dir("scan");
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : TestData.manifest("scan").get("cases")) {
-      Path file = dir.resolve(c.get("file").asText());
-      FileReport report = CheckpointScanner.scanFile(file);
-      for (Finding f : report.findings()) {
+    for (Case k : cases()) {
+      Path file = k.file();
+      for (Finding f : CheckpointScanner.scanFile(file).findings()) {
         if (!isZipAnomaly(f.kind())) continue;
-        tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> {
+        tests.add(DynamicTest.dynamicTest(k.c().get("name").asText(), () -> {
           CheckpointException e = Refusals.assertRefused(
               EnumSet.of(Kind.MALFORMED_CONTAINER, Kind.UNSUPPORTED_FORMAT),
               () -> CheckpointLoader.describe(file, LoadOptions.defaults()), f.detail());

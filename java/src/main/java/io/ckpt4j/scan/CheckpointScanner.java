@@ -103,8 +103,10 @@ public final class CheckpointScanner {
   private static FileReport scanUnsniffed(Path file, FileAudit audit, CheckpointException e) {
     ByteBuffer head;
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      head = ByteBuffer.allocate((int) Math.min(2, channel.size()));
-      channel.read(head, 0);
+      head = ByteBuffer.allocate((int) Math.min(HeadBytes.HEAD_BYTES, channel.size()));
+      while (head.hasRemaining() && channel.read(head, head.position()) > 0) {
+        // read the head whole
+      }
       head.flip();
     } catch (IOException io) {
       audit.add(FindingKind.INCOMPLETE, file.toString(), "cannot read it: " + io.getMessage());
@@ -121,6 +123,11 @@ public final class CheckpointScanner {
       }
     }
     if (HeadBytes.looksLikeZip(head)) return ZipScan.scan(file, null, audit);
+    if (HeadBytes.looksLikeTar(head)) {
+      audit.add(FindingKind.INCOMPLETE, file.toString(), "torch.save's tar format (torch 0.1.9"
+          + " and earlier): its pickles are not scanned");
+      return audit.report("legacy tar", "torch.load's legacy tar reader");
+    }
     if (e == null || e.kind() == Kind.NOT_A_CHECKPOINT) {
       return audit.report("not a checkpoint", "none");
     }

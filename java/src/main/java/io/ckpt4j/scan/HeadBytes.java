@@ -1,6 +1,7 @@
 package io.ckpt4j.scan;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /** What a file's or entry's first bytes look like, as torch.load and pickle would take them. */
 final class HeadBytes {
@@ -9,6 +10,11 @@ final class HeadBytes {
   private static final int HIGHEST_PROTOCOL = 5;
   /** Opcodes a protocol 0 or 1 pickle may start with (FormatSniffer's list). */
   private static final String PROTOCOL_0_FIRST_OPCODES = "LIFVSNcip()]}";
+  /** Enough for every signature below (tar's sits at 257). */
+  static final int HEAD_BYTES = 512;
+  /** POSIX tar magic, at byte 257: torch.save's very first format. */
+  private static final int TAR_MAGIC_OFFSET = 257;
+  private static final byte[] TAR_MAGIC = "ustar".getBytes(StandardCharsets.US_ASCII);
   /** "PK": a zip local header or end record. */
   private static final int ZIP_P = 'P';
   private static final int ZIP_K = 'K';
@@ -35,5 +41,14 @@ final class HeadBytes {
   static boolean looksLikeZip(ByteBuffer head) {
     return head.remaining() > 1 && head.get(head.position()) == ZIP_P
         && head.get(head.position() + 1) == ZIP_K;
+  }
+
+  /** True when {@code head} holds a POSIX tar header's magic. */
+  static boolean looksLikeTar(ByteBuffer head) {
+    if (head.remaining() < TAR_MAGIC_OFFSET + TAR_MAGIC.length) return false;
+    for (int i = 0; i < TAR_MAGIC.length; i++) {
+      if (head.get(head.position() + TAR_MAGIC_OFFSET + i) != TAR_MAGIC[i]) return false;
+    }
+    return true;
   }
 }
