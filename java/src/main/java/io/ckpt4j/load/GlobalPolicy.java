@@ -89,7 +89,7 @@ public final class GlobalPolicy {
         || LOWER_CASE_CLASSES.contains(qualifiedName) || looksLikeClass(qualifiedName);
   }
 
-  /** Python's naming: a class is CamelCase ({@code Namespace}, {@code _MemFormat}, {@code ENUM}). */
+  /** Python's naming: a class is CamelCase ({@code Namespace}, {@code _MemFormat}, {@code E}). */
   private static boolean looksLikeClass(String qualifiedName) {
     String last = qualifiedName.substring(qualifiedName.lastIndexOf('.') + 1);
     int i = 0;

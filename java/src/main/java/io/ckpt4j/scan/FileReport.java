@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * What a scan found in one file: its format by content, the loader torch would hand it to, the
- * globals and call sites of its pickles, the findings, and the verdict (the worst a finding implies).
+ * globals and call sites of its pickles, the findings, and the verdict (the worst a finding
+ * implies).
  */
 public record FileReport(Path path, String format, String loader, List<GlobalUse> globals,
     List<CallSite> calls, List<Finding> findings, Verdict verdict) {

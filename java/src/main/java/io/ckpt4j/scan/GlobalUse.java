@@ -2,7 +2,7 @@ package io.ckpt4j.scan;
 
 import java.util.Objects;
 
-/** A global a file's pickles reference, how ckpt4j judges it, and the pickle that names it first. */
+/** A global a file's pickles reference, how ckpt4j judges it, and the pickle naming it first. */
 public record GlobalUse(String name, GlobalVerdict verdict, String where) {
   /** How a scan judges a global. */
   public enum GlobalVerdict {

@@ -25,7 +25,8 @@ import java.util.Set;
  */
 final class PickleAudit implements PickleObserver {
   /** The prefix of torch's tensor rebuild functions: what a rebuilt tensor is recorded as. */
-  private static final String[] TENSOR_REBUILDERS = {"torch._utils._rebuild_", "torch._tensor._rebuild_"};
+  private static final String[] TENSOR_REBUILDERS =
+      {"torch._utils._rebuild_", "torch._tensor._rebuild_"};
   /** The C++ unpickler of a TorchScript archive resolves these itself; no Python runs. */
   private static final String[] TORCHSCRIPT_BUILTINS = {"__torch__.", "torch.jit._pickle."};
   /** The longest list of inert classes a finding names. */
@@ -55,8 +56,9 @@ final class PickleAudit implements PickleObserver {
 
   /**
    * Reads up to {@code maxPickles} pickles back to back from {@code buf}'s position (after the
-   * first, only while the next bytes start a protocol 2+ pickle); returns how many it read. A failure after a global was seen is a finding; before, the bytes are no
-   * pickle and -1 is returned.
+   * first, only while the next bytes start a protocol 2+ pickle); returns how many it read. A
+   * failure after a global was seen is a finding; before, the bytes are no pickle and -1 is
+   * returned.
    */
   int run(ByteBuffer buf, int maxPickles) {
     PickleOptions options = PickleOptions.builder()
