@@ -138,6 +138,19 @@ def zip64_disagreeing(data):
     return data[:eocd] + z64 + locator + data[eocd:]
 
 
+def reversed_directory(data):
+    """The central records in reverse order: entries no longer listed in the order they lie."""
+    eocd = data.rfind(EOCD_SIG)
+    count = struct.unpack_from("<H", data, eocd + 10)[0]
+    cd_size, cd_offset = struct.unpack_from("<II", data, eocd + 12)
+    records, at = [], cd_offset
+    for _ in range(count):
+        n, m, k = struct.unpack_from("<HHH", data, at + 28)
+        records.append(data[at:at + 46 + n + m + k])
+        at += 46 + n + m + k
+    return data[:cd_offset] + b"".join(reversed(records)) + data[cd_offset + cd_size:]
+
+
 def set_flags(data, name, bits):
     for sig, at in ((LOCAL_SIG, 6), (CENTRAL_SIG, 8)):
         for off in header_offsets(data, sig, name):
@@ -193,6 +206,8 @@ def cases():
                       "archive/hidden.pkl"))
     yield ("zip64_disagrees", "pt", "a zip64 end record whose entry count disagrees with the"
            " classic one", "END_RECORDS_DISAGREE", "unsafe", zip64_disagreeing(base))
+    yield ("out_of_order", "pt", "central records listed in another order than the entries lie",
+           "OUT_OF_ORDER", "unsafe", reversed_directory(base))
     yield ("prepended_pickle", "pt", "a payload pickle in front of a valid torch.save zip",
            "PICKLE_BEFORE_ZIP", "unsafe", payload_pickle() + base)
     yield ("pickle_renamed", "bin", "a payload pickle named like a weights file",

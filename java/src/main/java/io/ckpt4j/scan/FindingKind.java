@@ -28,6 +28,9 @@ public enum FindingKind {
   DEFLATED_PICKLE(Verdict.REVIEW, TorchBehaviour.LOADS,
       "a pickle torch reads is deflated (torch.save stores it): tools that read raw bytes see"
       + " none of it; this scan inflated and read it"),
+  OUT_OF_ORDER(Verdict.UNSAFE, TorchBehaviour.LOADS,
+      "the central directory lists entries in another order than they lie: tools that walk local"
+      + " headers and tools that read the directory meet them differently"),
   HIDDEN_LOCAL_HEADER(Verdict.UNSAFE, TorchBehaviour.LOADS,
       "a local header that no central record names: tools that walk local headers see an"
       + " entry torch never opens"),

@@ -40,7 +40,15 @@ final class ZipScan {
         audit.add(FindingKind.HIDDEN_LOCAL_HEADER, file.toString(),
             "a local header signature at byte " + at + " that no central record names");
       }
+      long previous = -1;
+      boolean ordered = true;
       for (ZipEntry e : zip.entries()) {
+        if (ordered && e.localHeaderOffset() < previous) {
+          ordered = false; // one finding per archive
+          audit.add(FindingKind.OUT_OF_ORDER, where(file, e), "listed after an entry that lies"
+              + " behind it (local header at byte " + e.localHeaderOffset() + ")");
+        }
+        previous = e.localHeaderOffset();
         if (e.unusualFlags() != 0) {
           audit.add(FindingKind.ZIP_FLAGS, where(file, e),
               String.format("general-purpose flags 0x%04x", e.flags()));
