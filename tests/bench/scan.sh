@@ -12,17 +12,8 @@ py=$root/.venv/bin/python
 "$py" "$root/tests/bench/make_bench_files.py" "$data"
 [ -f "$root/target/classpath.txt" ] || "$root/ckpt4j" --help > /dev/null
 cp="$root/target/classes:$(cat "$root/target/classpath.txt")"
-best() {
-  local best=999
-  for _ in $(seq "$runs"); do
-    local s e
-    s=$(date +%s.%N)
-    java -cp "$cp" io.ckpt4j.cli.Main "$@" > /dev/null 2>&1 || [ $? -le 3 ]
-    e=$(date +%s.%N)
-    best=$(python3 -c "print(min($best, $e - $s))")
-  done
-  printf '%-60s %6.2f s\n' "ckpt4j $*" "$best"
-}
+# shellcheck source=tests/bench/best.sh
+source "$root/tests/bench/best.sh"
 echo "best of $runs, whole process, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
 best --version
 best scan "$data/big.pt"
