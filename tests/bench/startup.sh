@@ -22,18 +22,9 @@ torch.save(OrderedDict((f"layer{i}.weight", torch.randn(64, 64, generator=g)) fo
 torch.save(torch.randn(1, 3, 32, 32, generator=g), sys.argv[1] + "/input.pt")
 PY
 cp="$tree/target/classes:$(cat "$root/target/classpath.txt")"
-best() {
-  local best=999
-  for _ in $(seq "$runs"); do
-    local s e
-    s=$(date +%s.%N)
-    java -cp "$cp" io.ckpt4j.cli.Main "$@" > /dev/null 2>&1
-    e=$(date +%s.%N)
-    best=$(python3 -c "print(min($best, $e - $s))")
-  done
-  local label="$*"
-  printf '%-90s %6.2f s\n' "${label//$work\//}" "$best"
-}
+strip=$work
+# shellcheck source=tests/bench/best.sh
+source "$root/tests/bench/best.sh"
 echo "ckpt4j at $tree, best of $runs"
 best --help
 best inspect "$work/small.pt"

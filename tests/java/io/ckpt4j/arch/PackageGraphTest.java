@@ -42,6 +42,7 @@ class PackageGraphTest {
       "io.ckpt4j.checkpoint.optim..",
       "io.ckpt4j.checkpoint.sched..",
       "io.ckpt4j.checkpoint",    // training checkpoints
+      "io.ckpt4j.scan..",        // scanning uploads: anomalies, globals, size lies
       "io.ckpt4j.diff..",        // comparing two checkpoints
       "io.ckpt4j.cli..");
 

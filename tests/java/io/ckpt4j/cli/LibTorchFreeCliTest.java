@@ -40,6 +40,16 @@ class LibTorchFreeCliTest {
   }
 
   @Test
+  void scanReadsNoTensorAndNoLibTorch() throws Exception {
+    // Safe files only: the helper expects exit 0.
+    String classes = classesLoaded("scan",
+        TestData.dir("scan").resolve("clean_state_dict.pt").toString(),
+        TestData.dir("corpus").resolve("legacy_state_dict.pt").toString(),
+        TestData.dir("shards").resolve("safetensors").toString());
+    assertFalse(classes.contains(NATIVE_LOADER), "scan loaded LibTorch");
+  }
+
+  @Test
   void helpDoesNotLoadLibTorch() throws Exception {
     for (String command : List.of("--help", "convert", "run", "inspect")) {
       String classes = command.startsWith("-")

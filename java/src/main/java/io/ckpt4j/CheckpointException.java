@@ -32,7 +32,10 @@ public class CheckpointException extends IOException {
     MALFORMED_CONTAINER,
     /** The pickle is not one Python writes: bad opcode, stack, memo or arguments to a global. */
     MALFORMED_PICKLE,
-    /** The pickle names a global ckpt4j does not resolve; allowGlobals/inertObjects if trusted. */
+    /**
+     * The pickle names a global ckpt4j does not resolve (allowGlobals/inertObjects if trusted), or
+     * calls a function that inert objects do not call.
+     */
     REFUSED_GLOBAL,
     /** A tensor or storage record lies: shape, stride or offset past its storage, wrong size. */
     INVALID_TENSOR,

@@ -12,7 +12,7 @@ import picocli.CommandLine;
     version = "ckpt4j 0.1.0 (LibTorch 2.13.0)",
     description = "Read and write PyTorch checkpoints on the JVM, through LibTorch.",
     subcommands = {DemoCommand.class, InspectCommand.class, ConvertCommand.class, DiffCommand.class,
-        LaunchCommand.class, TrainCommand.class,
+        ScanCommand.class, LaunchCommand.class, TrainCommand.class,
         RunCommand.class,
         BenchLoadCommand.class, BenchSaveCommand.class, BenchDdpCommand.class,
         CommandLine.HelpCommand.class})

@@ -1,6 +1,9 @@
 package io.ckpt4j.load;
 
+import io.ckpt4j.CheckpointException;
 import io.ckpt4j.pickle.GlobalResolver;
+import io.ckpt4j.pickle.UnsupportedGlobalException;
+import io.ckpt4j.value.PyGlobalRef;
 import java.util.List;
 import java.util.Set;
 
@@ -10,17 +13,8 @@ import java.util.Set;
  * the chain refuses, the unpickler reports with {@link #refusal}.
  */
 final class CheckpointGlobals {
-  /**
-   * Modules whose globals run code or reach the system even in "inert objects" mode: refusing
-   * them there too keeps a consumer that interprets inert objects from being handed a payload.
-   */
-  private static final Set<String> NEVER_INERT_MODULES = Set.of(
-      "builtins", "__builtin__", "os", "posix", "nt", "subprocess", "sys", "runpy", "importlib",
-      "pickle", "_pickle", "shutil", "socket", "ctypes", "code", "codeop", "pty", "webbrowser",
-      "asyncio", "multiprocessing", "torch.hub", "torch.jit", "operator", "functools", "types");
-
   /** How a pickled bound method starts: {@code getattr(obj, 'name')} (Py2Names-normalised). */
-  static final String GETATTR = "builtins.getattr";
+  static final String GETATTR = GlobalPolicy.GETATTR;
 
   private CheckpointGlobals() {}
 
@@ -31,22 +25,23 @@ final class CheckpointGlobals {
     if (options.inertObjects()) {
       // getattr is recorded, never called: torch.save(model.state_dict) pickles the bound method
       // as getattr(model, 'state_dict'), which StateDict.fromWholeModule reads as the model.
-      chain = chain.orElse(GlobalResolver.inert(
-          name -> name.equals(GETATTR) || mayBeInert(name)));
+      // Classes are constructed inert; REDUCE calls only reconstructors (GlobalPolicy.mayCall).
+      chain = chain.orElse(CheckpointGlobals::inertGlobal);
     }
     return chain;
   }
 
   /** True for a global that runs code or reaches the system (never read as data unasked). */
   static boolean runsCode(String qualifiedName) {
-    return !qualifiedName.equals(GETATTR) && !mayBeInert(qualifiedName);
+    return GlobalPolicy.runsCode(qualifiedName);
   }
 
-  private static boolean mayBeInert(String qualifiedName) {
-    for (String module : NEVER_INERT_MODULES) {
-      if (qualifiedName.startsWith(module + ".")) return false;
-    }
-    return true;
+  /** An inert object for every global that does not run code; a function cannot be called. */
+  private static Object inertGlobal(String module, String name) throws CheckpointException {
+    String qualified = module + "." + name;
+    if (runsCode(qualified)) throw new UnsupportedGlobalException(module, name);
+    return GlobalPolicy.mayCall(qualified) ? new PyGlobalRef(module, name)
+        : PyGlobalRef.uncallable(module, name, GlobalPolicy.callRefusal(qualified));
   }
 
   /** The error for a global the whole chain refused: names it and says how to allow it. */

@@ -98,7 +98,10 @@ public final class LoadOptions {
 
   /**
    * Reads every global that is not a known code-execution entry point as an inert object (class
-   * name + args + state, nothing called): a whole pickled {@code nn.Module}, say.
+   * name + args + state, nothing called): a whole pickled {@code nn.Module}, say. Classes are
+   * constructed inert; REDUCE may call only the reconstructors whole-model pickles use (see
+   * {@link GlobalPolicy#mayCall}): a call of any other function (torch.load, numpy.load) is
+   * refused with {@code REFUSED_GLOBAL}.
    */
   public LoadOptions inertObjects(boolean inertObjects) {
     Values c = v.copy();

@@ -32,6 +32,7 @@ final class CallerCode {
     String[] mapped = Py2Names.map(rawModule, rawName);
     String module = mapped[0];
     String name = mapped[1];
+    options.observer().global(module, name, in.opStart());
     Object value;
     try {
       value = options.resolver().resolve(module, name);

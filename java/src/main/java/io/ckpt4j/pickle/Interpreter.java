@@ -35,6 +35,7 @@ final class Interpreter {
   private final PickleLimits limits;
   private final CallerCode caller;
   private final Scalars scalars;
+  private final PickleObserver observer;
 
   Interpreter(ByteBuffer source, PickleOptions options) {
     this.in = new PickleInput(source, options.where());
@@ -44,6 +45,7 @@ final class Interpreter {
     this.memo = new Memo(limits.maxMemoEntries());
     this.caller = new CallerCode(in, options);
     this.scalars = new Scalars(in, options);
+    this.observer = options.observer();
   }
 
   /** Position after STOP, once {@link #run} has returned. */
@@ -230,7 +232,15 @@ final class Interpreter {
   private void append() throws CheckpointException {
     stack.need(2);
     Object item = stack.pop();
+    observeChange(stack.peek(0));
     appendTo(stack.peek(0), item);
+  }
+
+  /** Tells the observer of APPEND(S), SETITEM(S) or BUILD on an object (not a list or dict). */
+  private void observeChange(Object target) {
+    if (!(target instanceof List) && !(target instanceof Map)) {
+      observer.call(Opcodes.name(in.op()), target, in.opStart());
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -238,6 +248,7 @@ final class Interpreter {
     Object[] items = stack.popMark();
     stack.need(1);
     Object target = stack.peek(0);
+    observeChange(target);
     if (target instanceof ArrayList) {
       ((ArrayList<Object>) target).addAll(Arrays.asList(items));
       return;
@@ -269,6 +280,7 @@ final class Interpreter {
     stack.need(3);
     Object value = stack.pop();
     Object key = stack.pop();
+    observeChange(stack.peek(0));
     putItem(stack.peek(0), key, value);
   }
 
@@ -276,6 +288,7 @@ final class Interpreter {
     Object[] items = stack.popMark();
     stack.need(1);
     Object target = stack.peek(0);
+    observeChange(target);
     if (target instanceof Map) {
       @SuppressWarnings("unchecked")
       Map<Object, Object> map = (Map<Object, Object>) target;
@@ -383,6 +396,7 @@ final class Interpreter {
     stack.need(2);
     PyTuple args = argsTuple(stack.pop());
     Object f = stack.peek(0);
+    observer.call(Opcodes.name(in.op()), f, in.opStart());
     PyCallable callable = caller.callable(f, "REDUCE");
     stack.set(0, caller.call(caller.describe(f), () -> callable.call(args)));
   }
@@ -391,6 +405,7 @@ final class Interpreter {
     stack.need(2);
     Object state = stack.pop();
     Object target = stack.peek(0);
+    observeChange(target);
     if (target instanceof PyObject) {
       ((PyObject) target).setState(state);
     } else if (target instanceof PyBuildable) {
@@ -451,6 +466,7 @@ final class Interpreter {
 
   private Object instantiate(Object cls, PyTuple args, Map<String, Object> kwargs)
       throws CheckpointException {
+    observer.call(Opcodes.name(in.op()), cls, in.opStart());
     PyCallable callable = caller.callable(cls, Opcodes.name(in.op()));
     return caller.call(caller.describe(cls), () -> callable.newObject(args, kwargs));
   }

@@ -29,6 +29,7 @@ public final class PickleOptions {
   private final PickleRefusal refusal;
   private final Charset py2StringCharset;
   private final boolean allowCycles;
+  private final PickleObserver observer;
 
   private PickleOptions(Builder b) {
     this.resolver = b.resolver;
@@ -38,6 +39,7 @@ public final class PickleOptions {
     this.refusal = b.refusal;
     this.py2StringCharset = b.py2StringCharset;
     this.allowCycles = b.allowCycles;
+    this.observer = b.observer;
   }
 
   /** Plain data only: every global refused, no persistent loader, default limits. */
@@ -60,6 +62,7 @@ public final class PickleOptions {
     b.refusal = refusal;
     b.py2StringCharset = py2StringCharset;
     b.allowCycles = allowCycles;
+    b.observer = observer;
     return b;
   }
 
@@ -108,6 +111,11 @@ public final class PickleOptions {
     return allowCycles;
   }
 
+  /** Told every global and call site the pickle holds; default {@link PickleObserver#NONE}. */
+  public PickleObserver observer() {
+    return observer;
+  }
+
   /** Builds {@link PickleOptions}. */
   public static final class Builder {
     private GlobalResolver resolver = GlobalResolver.refuseAll();
@@ -117,6 +125,7 @@ public final class PickleOptions {
     private PickleRefusal refusal = PickleRefusal.STANDARD;
     private Charset py2StringCharset = StandardCharsets.ISO_8859_1;
     private boolean allowCycles;
+    private PickleObserver observer = PickleObserver.NONE;
 
     private Builder() {}
 
@@ -159,6 +168,12 @@ public final class PickleOptions {
     /** See {@link PickleOptions#allowCycles()}. */
     public Builder allowCycles(boolean value) {
       allowCycles = value;
+      return this;
+    }
+
+    /** See {@link PickleOptions#observer()}. */
+    public Builder observer(PickleObserver value) {
+      observer = Objects.requireNonNull(value, "observer");
       return this;
     }
 

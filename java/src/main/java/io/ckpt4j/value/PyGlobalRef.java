@@ -1,5 +1,7 @@
 package io.ckpt4j.value;
 
+import io.ckpt4j.CheckpointException;
+import io.ckpt4j.CheckpointException.Kind;
 import java.util.Map;
 import java.util.Objects;
 
@@ -12,11 +14,27 @@ import java.util.Objects;
 public final class PyGlobalRef implements PyCallable {
   private final String module;
   private final String name;
+  /** Why REDUCE may not call this global (it is a function, not a class); null when it may. */
+  private final String callRefusal;
 
   /** A reference to {@code module.name}, e.g. {@code ("argparse", "Namespace")}. */
   public PyGlobalRef(String module, String name) {
+    this(module, name, null);
+  }
+
+  private PyGlobalRef(String module, String name, String callRefusal) {
     this.module = Objects.requireNonNull(module, "module");
     this.name = Objects.requireNonNull(name, "name");
+    this.callRefusal = callRefusal;
+  }
+
+  /**
+   * A reference that may be instantiated (NEWOBJ, INST, OBJ) but not called by REDUCE: a call
+   * throws {@link Kind#REFUSED_GLOBAL} with {@code refusal} as its message. Equal to the plain
+   * reference to the same global.
+   */
+  public static PyGlobalRef uncallable(String module, String name, String refusal) {
+    return new PyGlobalRef(module, name, Objects.requireNonNull(refusal, "refusal"));
   }
 
   /** The module, e.g. {@code "argparse"}. */
@@ -34,9 +52,13 @@ public final class PyGlobalRef implements PyCallable {
     return module + "." + name;
   }
 
-  /** Records {@code self(*args)} as a {@link PyObject} of this class. */
+  /**
+   * Records {@code self(*args)} as a {@link PyObject} of this class; refused for an
+   * {@link #uncallable} reference.
+   */
   @Override
-  public PyObject call(PyTuple args) {
+  public PyObject call(PyTuple args) throws CheckpointException {
+    if (callRefusal != null) throw new CheckpointException(Kind.REFUSED_GLOBAL, callRefusal);
     return new PyObject(qualifiedName(), args, Map.of());
   }
 

@@ -61,7 +61,7 @@ final class CentralDirectory {
       at = Math.addExact(at, recordLength(directory, at));
     }
     if (at != directory.limit()) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+      throw new ZipAnomalyException(ZipAnomaly.UNACCOUNTED_BYTES, Kind.MALFORMED_CONTAINER,
           "central directory has " + (directory.limit() - at)
               + " unaccounted bytes after its " + count + " records at byte " + (base + at)
               + ": corrupt archive or hidden entries");
@@ -109,7 +109,7 @@ final class CentralDirectory {
               + ") that run past the end of the central directory: corrupt archive");
     }
     if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_LOCAL_HEADERS)) != 0) {
-      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+      throw new ZipAnomalyException(ZipAnomaly.ENCRYPTED, Kind.UNSUPPORTED_FORMAT,
           where + " is encrypted (flags 0x"
               + Integer.toHexString(flags) + "): encrypted zip entries are not supported");
     }

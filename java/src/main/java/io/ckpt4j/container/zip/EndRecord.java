@@ -141,7 +141,7 @@ record EndRecord(
         continue;
       }
       if (found >= 0) {
-        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+        throw new ZipAnomalyException(ZipAnomaly.END_RECORDS_DISAGREE, Kind.MALFORMED_CONTAINER,
             "two end of central directory records fit the end of the file"
                 + " (the later one inside the comment of the earlier): ambiguous, refusing it");
       }
@@ -194,7 +194,7 @@ record EndRecord(
       String field, long value32, long sentinel, long value64, long position)
       throws CheckpointException {
     if (value32 != sentinel && value32 != value64) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+      throw new ZipAnomalyException(ZipAnomaly.END_RECORDS_DISAGREE, Kind.MALFORMED_CONTAINER,
           "end record at byte " + position + " gives " + field + " "
               + value32 + " but the zip64 end record gives " + value64
               + ": conflicting records (a scanner-evasion trick), refusing the archive");

@@ -72,7 +72,7 @@ final class EntryData {
               + " bytes but declares " + entry.size() + ": corrupt archive");
     }
     if (crc.getValue() != entry.crc32()) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+      throw new ZipAnomalyException(ZipAnomaly.BAD_CRC, Kind.MALFORMED_CONTAINER,
           "entry " + entry.name() + " fails its CRC-32 check (computed "
               + String.format("0x%08x", crc.getValue()) + ", declared "
               + String.format("0x%08x", entry.crc32()) + "): corrupt or tampered archive");

@@ -63,12 +63,12 @@ final class LocalHeader {
     byte[] localName = new byte[Math.min(nameLength, r.nameBytes().length)];
     h.get(LOCAL_HEADER_SIZE, localName);
     if (nameLength != r.nameBytes().length || !Arrays.equals(localName, r.nameBytes())) {
-      throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+      throw new ZipAnomalyException(ZipAnomaly.NAME_MISMATCH, Kind.MALFORMED_CONTAINER,
           where + " names a different file than its central record"
               + " (a scanner-evasion trick): refusing the archive");
     }
     if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) != 0) {
-      throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+      throw new ZipAnomalyException(ZipAnomaly.ENCRYPTED, Kind.UNSUPPORTED_FORMAT,
           where + " is encrypted: encrypted zip entries are not"
               + " supported");
     }
@@ -113,7 +113,7 @@ final class LocalHeader {
       ZipEntry previous = byOffset.get(i - 1);
       ZipEntry next = byOffset.get(i);
       if (next.localHeaderOffset() < previous.dataEnd()) {
-        throw new CheckpointException(Kind.MALFORMED_CONTAINER,
+        throw new ZipAnomalyException(ZipAnomaly.OVERLAP, Kind.MALFORMED_CONTAINER,
             "entries " + previous.name() + " (bytes "
                 + previous.localHeaderOffset() + " to " + previous.dataEnd() + ") and "
                 + next.name() + " (from byte " + next.localHeaderOffset()
@@ -124,7 +124,7 @@ final class LocalHeader {
 
   private static CheckpointException mismatch(
       String where, String field, long local, long central) {
-    return new CheckpointException(Kind.MALFORMED_CONTAINER,
+    return new ZipAnomalyException(ZipAnomaly.HEADER_MISMATCH, Kind.MALFORMED_CONTAINER,
         where + " gives " + field + " " + local
             + " but its central record gives " + central + ": corrupt or tampered archive");
   }

@@ -42,8 +42,10 @@ public final class TorchZip {
   public static final String STORAGE_PREFIX = "data/";
 
   static final String MODEL_JSON = "model.json";
-  static final String CONSTANTS_PKL = "constants.pkl";
-  static final String CODE_PREFIX = "code/";
+  /** TorchScript's pickle of constants, next to data.pkl. */
+  public static final String CONSTANTS_PKL = "constants.pkl";
+  /** TorchScript's code records: {@code code/<module>.py}. */
+  public static final String CODE_PREFIX = "code/";
   /** The record that marks a PT2 archive (torch.export's {@code ARCHIVE_FORMAT_PATH}). */
   public static final String PT2_ARCHIVE_FORMAT = "archive_format";
 
@@ -99,10 +101,10 @@ public final class TorchZip {
     if (kind == ZipKind.TORCH_SAVE || kind == ZipKind.TORCHSCRIPT || kind == ZipKind.PT2) {
       for (ZipEntry e : entries) {
         if (!e.name().startsWith(prefix)) {
-          throw error(archive, Kind.MALFORMED_CONTAINER,
+          throw new ZipAnomalyException(ZipAnomaly.OUTSIDE_PREFIX, Kind.MALFORMED_CONTAINER,
               "entry " + e.name() + " lies outside the"
                   + " archive's top-level folder " + prefix + ", where PyTorch keeps every"
-                  + " record: not a valid PyTorch archive");
+                  + " record: not a valid PyTorch archive").at(archive.location());
         }
       }
     }

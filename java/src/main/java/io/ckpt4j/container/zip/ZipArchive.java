@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -184,14 +185,18 @@ public final class ZipArchive implements AutoCloseable {
               "the central directory");
       List<CentralDirectory.Record> records = CentralDirectory.parse(directory, end);
       Map<String, ZipEntry> byName = new HashMap<>(records.size() * 2);
+      Map<String, ZipEntry> byFoldedName = new HashMap<>(records.size() * 2);
       List<ZipEntry> entries =
           LocalHeader.resolve(channel, records, end.centralDirectoryOffset());
       for (ZipEntry e : entries) {
-        if (byName.putIfAbsent(e.name(), e) != null) {
-          throw new CheckpointException(Kind.MALFORMED_CONTAINER,
-              "two entries are named " + e.name()
-                  + " (a scanner-evasion trick: tools disagree on which one counts): refusing the"
-                  + " archive");
+        ZipEntry sameFolded = byFoldedName.putIfAbsent(e.name().toLowerCase(Locale.ROOT), e);
+        if (byName.putIfAbsent(e.name(), e) != null || sameFolded != null) {
+          String names = sameFolded == null || sameFolded.name().equals(e.name())
+              ? "two entries are named " + e.name()
+              : "entries " + sameFolded.name() + " and " + e.name() + " differ only in case";
+          throw new ZipAnomalyException(ZipAnomaly.DUPLICATE_NAME, Kind.MALFORMED_CONTAINER, names
+              + " (a scanner-evasion trick: tools disagree on which one counts, and some look"
+              + " names up case-insensitively): refusing the archive");
         }
       }
       return new ZipArchive(

@@ -35,6 +35,16 @@ public record ZipEntry(
     return method == STORED;
   }
 
+  /**
+   * General-purpose flag bits other than those torch.save and common writers set (UTF-8 names,
+   * a data descriptor, and the deflate speed bits of a deflated entry); 0 for a plain entry.
+   */
+  public int unusualFlags() {
+    int usual = ZipFormat.FLAG_UTF8 | ZipFormat.FLAG_DATA_DESCRIPTOR
+        | (method == DEFLATED ? ZipFormat.FLAG_DEFLATE_OPTIONS : 0);
+    return flags & ~usual;
+  }
+
   /** Absolute file offset one past the entry's last data byte. */
   public long dataEnd() {
     return dataOffset + compressedSize;

@@ -105,6 +105,8 @@ final class ZipFormat {
   static final int FLAG_DATA_DESCRIPTOR = 1 << 3;
   static final int FLAG_STRONG_ENCRYPTION = 1 << 6;
   static final int FLAG_UTF8 = 1 << 11;
+  /** Bits 1 and 2: the deflate compression level a writer chose. */
+  static final int FLAG_DEFLATE_OPTIONS = (1 << 1) | (1 << 2);
   static final int FLAG_MASKED_LOCAL_HEADERS = 1 << 13;
 
   // ---- Compression methods (APPNOTE 4.4.5). ----
