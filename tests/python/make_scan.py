@@ -239,6 +239,15 @@ def cases():
     yield ("whole_model", "pt", "torch.save of a whole nn.Sequential", "INERT_CLASS", "review",
            saved(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())))
     yield ("clean_state_dict", "pt", "a plain state_dict", None, "safe", base)
+    # A deflated storage record: legal (torch inflates it), highly compressible (64 MiB of zeros
+    # in about 64 KiB), and never inflated by a scan or a lazy open.
+    bomb = entries(saved({"zeros": torch.zeros(INFLATED_ELEMENTS)}))
+    yield ("deflated_storage", "pt", "a 64 MiB storage of zeros, deflated to a few KiB", None,
+           "safe", rezip(bomb, deflate={n for n, _ in bomb if "/data/" in n}))
+
+
+# The deflated_storage case's tensor: 64 MiB of float32 zeros.
+INFLATED_ELEMENTS = 16 << 20
 
 
 INERT_LOAD = {"reduce_torch_load": "refuses", "reduce_numpy_load": "refuses",

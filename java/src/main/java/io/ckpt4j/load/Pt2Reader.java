@@ -143,8 +143,8 @@ final class Pt2Reader {
     if (record.isStored()) {
       storage.bind(new StorageRef.FileRange(file, record.dataOffset()));
     } else {
-      storage.bind(new StorageRef.InMemory(archive.torch().archive().read(record,
-          ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")));
+      storage.bind(new StorageRef.InMemory(archive.torch().archive().later(record,
+          ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")::read));
     }
     return storage;
   }

@@ -124,7 +124,7 @@ final class ZipCheckpointReader {
           Math.addExact(torch.archive().base(), entry.dataOffset())));
     } else {
       ref.bind(new StorageRef.InMemory(
-          torch.archive().read(entry, ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")));
+          torch.archive().later(entry, ZipArchive.MAX_IN_MEMORY_ENTRY, "a storage")::read));
     }
   }
 }

@@ -29,8 +29,21 @@ public final class StorageRef {
   /** {@code nbytes} bytes at {@code offset} of a file (zip stored entries, legacy records). */
   public record FileRange(Path file, long offset) implements Source {}
 
-  /** Bytes already in memory (a deflated zip entry, inflated). */
-  public record InMemory(ByteBuffer bytes) implements Source {}
+  /**
+   * Bytes read into memory when the storage is made, not when the file is opened: a deflated zip
+   * entry, inflated by {@code reader} (each call reads it anew; the materializer asks once).
+   */
+  public record InMemory(Reader reader) implements Source {
+    public ByteBuffer bytes() throws CheckpointException {
+      return reader.read();
+    }
+  }
+
+  /** Reads a storage's bytes into memory. */
+  @FunctionalInterface
+  public interface Reader {
+    ByteBuffer read() throws CheckpointException;
+  }
 
   private StorageRef(String key, DType dtype, String location, long nbytes, StorageRef root,
       long byteOffsetInRoot) {

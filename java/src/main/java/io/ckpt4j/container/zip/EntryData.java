@@ -96,8 +96,12 @@ final class EntryData {
     return done;
   }
 
-  private static long inflate(FileChannel channel, ZipEntry entry, CRC32 crc, Sink sink)
-      throws CheckpointException {
+  /**
+   * Refuses a deflated entry whose declared size is more than deflate can make of its compressed
+   * bytes: checked from the headers alone, before anything is inflated.
+   */
+  static void checkDeflateRatio(ZipEntry entry) throws CheckpointException {
+    if (entry.method() != ZipFormat.METHOD_DEFLATED) return;
     long ratioLimit =
         Math.addExact(
             Math.multiplyExact(entry.compressedSize(), MAX_DEFLATE_RATIO), DEFLATE_RATIO_SLACK);
@@ -107,6 +111,11 @@ final class EntryData {
               + " bytes from " + entry.compressedSize() + " compressed bytes, more than deflate"
               + " can produce: corrupt or malicious archive");
     }
+  }
+
+  private static long inflate(FileChannel channel, ZipEntry entry, CRC32 crc, Sink sink)
+      throws CheckpointException {
+    checkDeflateRatio(entry);
     Inflater inflater = new Inflater(true);
     try {
       ByteBuffer input = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, entry.compressedSize())));

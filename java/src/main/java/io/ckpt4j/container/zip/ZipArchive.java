@@ -296,17 +296,67 @@ public final class ZipArchive implements AutoCloseable {
    */
   public ByteBuffer read(ZipEntry entry, long maxBytes, String purpose) throws CheckpointException {
     requireOwn(entry);
+    checkLimit(entry, maxBytes, purpose);
+    try {
+      return EntryData.readAll(channel, entry);
+    } catch (CheckpointException e) {
+      throw e.at(location(path));
+    }
+  }
+
+  /** An entry's bytes, read when asked for ({@link #later}). */
+  @FunctionalInterface
+  public interface LaterRead {
+    ByteBuffer read() throws CheckpointException;
+  }
+
+  /**
+   * What {@link #read(ZipEntry, long, String)} gives, read only when asked for, from the file
+   * opened anew (this archive may be closed by then): a deflated storage cannot be mapped, and is
+   * inflated when its tensor is made, never by a lazy open, {@code inspect} or a scan. The limit
+   * is checked now, from the entry's declared size.
+   */
+  public LaterRead later(ZipEntry entry, long maxBytes, String purpose) throws CheckpointException {
+    requireOwn(entry);
+    checkLimit(entry, maxBytes, purpose);
+    try {
+      EntryData.checkDeflateRatio(entry);
+    } catch (CheckpointException e) {
+      throw e.at(location(path));
+    }
+    Path file = path;
+    long start = base;
+    long length = channelSize();
+    return () -> {
+      try (ZipArchive again = open(file, start, length)) {
+        ZipEntry same = again.byName.get(entry.name());
+        if (!entry.equals(same)) {
+          throw new CheckpointException(Kind.IO, "entry " + entry.name()
+              + " changed since the archive was opened: the file was replaced while in use")
+              .at(location(file));
+        }
+        return again.read(same, maxBytes, purpose);
+      }
+    };
+  }
+
+  private long channelSize() throws CheckpointException {
+    try {
+      return channel.size();
+    } catch (IOException e) {
+      throw new CheckpointException(CheckpointException.ioKind(e), "cannot read it: " + e, e)
+          .at(location(path));
+    }
+  }
+
+  private void checkLimit(ZipEntry entry, long maxBytes, String purpose)
+      throws CheckpointException {
     long limit = Math.min(maxBytes, MAX_IN_MEMORY_ENTRY);
     if (entry.size() > limit) {
       throw new CheckpointException(Kind.LIMIT_EXCEEDED,
           "entry " + entry.name() + " is " + ByteSizes.format(entry.size())
               + ", more than the " + ByteSizes.format(limit) + " limit for " + purpose)
           .at(location(path));
-    }
-    try {
-      return EntryData.readAll(channel, entry);
-    } catch (CheckpointException e) {
-      throw e.at(location(path));
     }
   }
 
