@@ -205,6 +205,10 @@ public final class ExportedModel extends OwnedResource {
     try {
       ensureOpen();
       return WeightSwap.apply(runner, pkg, stateDict, strict, device, source);
+    } catch (RuntimeException e) {
+      if (e instanceof IllegalStateException) throw e; // closed: a programming error
+      throw new CheckpointException(Kind.NATIVE, "loading a state_dict into AOTInductor model "
+          + source + " failed: " + CheckpointException.firstLine(e), e);
     } finally {
       lock.writeLock().unlock();
     }

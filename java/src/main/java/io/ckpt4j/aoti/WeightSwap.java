@@ -89,12 +89,7 @@ final class WeightSwap {
           throw new CheckpointException(Kind.STATE_DICT_MISMATCH,
               message(model, keys, dtypes, strict));
         }
-        try {
-          runner.update_constant_buffer(update, false, missing.isEmpty());
-        } catch (RuntimeException e) {
-          throw new CheckpointException(Kind.NATIVE, "updating the constants of " + model
-              + " failed: " + CheckpointException.firstLine(e), e);
-        }
+        runner.update_constant_buffer(update, false, missing.isEmpty());
         return keys;
       } finally {
         made.forEach(Tensor::close);
