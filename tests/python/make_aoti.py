@@ -36,6 +36,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aoti_models  # noqa: E402
+from make_pt2 import read_text  # noqa: E402
 
 CASE_SEED = 7
 CASES = {"cnn": [2, 2, 2], "dynamic": [aoti_models.DYNAMIC_MIN, 5, aoti_models.DYNAMIC_MAX]}
@@ -194,14 +195,6 @@ def cpu_flags():
         return set()
     found = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
     return set(found.group(1).split()) if found else set()
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def main():
