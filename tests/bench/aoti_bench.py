@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Python half of tests/bench/aoti.sh: a ResNet-18 (tests/python/reference_resnet.py, eval,
 224x224 images) compiled by AOTInductor at batch 1 and at batch 32, traced for TorchScript, and
-timed in Python.
+timed in Python (aoti_load_package's loader, load_package, with num_runners=2).
 
     python3 tests/bench/aoti_bench.py make DIR     # the packages (cached), the TorchScript file
     python3 tests/bench/aoti_bench.py time DIR     # Python aoti_load_package and eager: JSON lines
@@ -16,6 +16,7 @@ import threading
 import time
 
 import torch
+from torch._inductor.package import load_package
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from reference_resnet import resnet  # noqa: E402
@@ -87,8 +88,8 @@ def time_all(out):
     m = model()
     runners = {}
     for batch in BATCHES:
-        runners[batch] = torch._inductor.aoti_load_package(
-            os.path.join(out, "resnet18_b%d.pt2" % batch), num_runners=2)
+        runners[batch] = load_package(os.path.join(out, "resnet18_b%d.pt2" % batch),
+                                      num_runners=2)
     cases = [(1, 1), (32, 1), (32, 2)]
     with torch.no_grad():
         for batch, threads in cases:

@@ -247,6 +247,17 @@ class ExportedModelTest {
     try (var left = Files.list(temp)) {
       assertEquals(0, left.count(), "a refused load left a folder");
     }
+    // The hint applied: the same program compiled on this machine (cnn.pt2) loads.
+    ExportedModel.load(pkg("cnn"), AotiOptions.defaults().unpackDir(temp)).close();
+  }
+
+  @Test
+  void anUnpackFolderThatCannotBeMadeIsRefusedWithTheOption() throws Exception {
+    Path file = Files.writeString(temp.resolve("a-file"), "not a folder");
+    assertMentions(assertRefused(Kind.IO, () -> ExportedModel.load(pkg("cnn"),
+        AotiOptions.defaults().unpackDir(file.resolve("below")))), "AotiOptions.unpackDir");
+    // The hint applied: another folder.
+    ExportedModel.load(pkg("cnn"), AotiOptions.defaults().unpackDir(temp.resolve("ok"))).close();
   }
 
   static void assertMentions(CheckpointException e, String... parts) {

@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /**
  * How {@link ExportedModel#load} loads an AOTInductor package: Python's
- * {@code aoti_load_package(path, model_name, num_runners=..., device_index=...)}. Immutable: each
- * setter returns a changed copy.
+ * {@code torch._inductor.package.load_package(path, model_name, num_runners=...,
+ * device_index=...)}, which {@code aoti_load_package} calls. Immutable: each setter returns a
+ * changed copy.
  *
  * <pre>{@code
  * AotiOptions.defaults().device("cuda:1").numRunners(4)
