@@ -76,7 +76,8 @@ class ExportedModelTest {
         assertEquals(metadata, new TreeMap<>(model.metadata()), e.getKey());
         assertEquals(expected.get("call_spec").get(0).asText(), model.spec().inSpec());
         assertEquals(expected.get("call_spec").get(1).asText(), model.spec().outSpec());
-        assertEquals(expected.get("inductor_configs").has("aot_inductor.use_runtime_constant_folding"),
+        assertEquals(expected.get("inductor_configs")
+            .has("aot_inductor.use_runtime_constant_folding"),
             model.spec().runtimeConstantFolding(), e.getKey());
       }
     }
@@ -197,7 +198,9 @@ class ExportedModelTest {
             for (int i = 0; i < CALLS_PER_THREAD; i++) {
               List<Tensor> out = model.forward(c.inputs());
               boolean same = true;
-              for (int o = 0; o < out.size(); o++) same &= torch.equal(out.get(o), reference.get(o));
+              for (int o = 0; o < out.size(); o++) {
+                same &= torch.equal(out.get(o), reference.get(o));
+              }
               closeAll(out);
               if (same) equal++;
             }
@@ -229,7 +232,8 @@ class ExportedModelTest {
         AotiOptions.defaults().model("other"))), "no AOTInductor model 'other'", "[model]");
     assertMentions(assertRefused(Kind.DEVICE, () -> ExportedModel.load(pkg("cnn"),
         AotiOptions.defaults().device("cuda:0"))), "compiled for cpu", "device cpu");
-    try (ExportedModel model = ExportedModel.load(pkg("cnn"), AotiOptions.defaults().device("cpu"))) {
+    try (ExportedModel model = ExportedModel.load(pkg("cnn"),
+        AotiOptions.defaults().device("cpu"))) {
       assertEquals("cpu", model.device()); // the hint applied
     }
   }

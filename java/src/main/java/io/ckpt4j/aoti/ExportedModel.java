@@ -127,7 +127,7 @@ public final class ExportedModel extends OwnedResource {
     return pkg;
   }
 
-  /** The package's metadata ({@code AOTI_CPU_ISA}, {@code AOTI_DEVICE_KEY}...); values may be null. */
+  /** The package's metadata ({@code AOTI_CPU_ISA}, {@code AOTI_DEVICE_KEY}...); may hold nulls. */
   public Map<String, String> metadata() {
     return pkg.metadata();
   }

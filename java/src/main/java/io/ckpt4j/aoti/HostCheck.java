@@ -38,7 +38,8 @@ final class HostCheck {
   static void require(AotiPackage pkg, Path file) throws CheckpointException {
     String platform = pkg.metadata().get(AotiPackage.PLATFORM_KEY);
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-    if (platform != null && !platform.isBlank() && !os.startsWith(platform.toLowerCase(Locale.ROOT))) {
+    if (platform != null && !platform.isBlank()
+        && !os.startsWith(platform.toLowerCase(Locale.ROOT))) {
       throw refusal(file, "was compiled for " + platform + ", and this is " + os);
     }
     String machine = pkg.metadata().get(AotiPackage.MACHINE_KEY);

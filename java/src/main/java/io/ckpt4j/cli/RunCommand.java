@@ -44,7 +44,8 @@ final class RunCommand implements Callable<Integer> {
 
   static final class ModelSource {
     @Parameters(paramLabel = "MODEL", description = "a TorchScript archive (torch.jit.save) or an"
-        + " AOTInductor package (aoti_compile_and_package): code, run only because you name it here")
+        + " AOTInductor package (aoti_compile_and_package): code, run only because you name it"
+        + " here")
     Path script;
 
     @ArgGroup(exclusive = false)

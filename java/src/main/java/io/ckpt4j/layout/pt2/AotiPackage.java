@@ -22,7 +22,7 @@ import java.util.Map;
 public final class AotiPackage {
   /** The metadata key naming the device the model was compiled for ({@code cpu}, {@code cuda}). */
   public static final String DEVICE_KEY = "AOTI_DEVICE_KEY";
-  /** The metadata key naming the CPU instruction sets the code uses ({@code AVX512 AVX512_VNNI}). */
+  /** The metadata key naming the CPU instruction sets the code uses ({@code AVX512 ...}). */
   public static final String CPU_ISA_KEY = "AOTI_CPU_ISA";
   /** The metadata key naming the operating system ({@code linux}). */
   public static final String PLATFORM_KEY = "AOTI_PLATFORM";

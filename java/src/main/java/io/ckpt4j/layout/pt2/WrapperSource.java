@@ -32,9 +32,12 @@ final class WrapperSource {
       Pattern.compile("static void check_input_(\\d+)\\(");
   private static final Pattern EXPECTED_DTYPE =
       Pattern.compile("_expected_dtype = aoti_torch_dtype_(\\w+)\\(\\);");
-  private static final Pattern STATIC_SIZE = Pattern.compile("if \\((-?\\d+) != \\w+_size\\[(\\d+)]\\)");
-  private static final Pattern MIN_SIZE = Pattern.compile("if \\(\\w+_size\\[(\\d+)] < (-?\\d+)\\)");
-  private static final Pattern MAX_SIZE = Pattern.compile("if \\(\\w+_size\\[(\\d+)] > (-?\\d+)\\)");
+  private static final Pattern STATIC_SIZE =
+      Pattern.compile("if \\((-?\\d+) != \\w+_size\\[(\\d+)]\\)");
+  private static final Pattern MIN_SIZE =
+      Pattern.compile("if \\(\\w+_size\\[(\\d+)] < (-?\\d+)\\)");
+  private static final Pattern MAX_SIZE =
+      Pattern.compile("if \\(\\w+_size\\[(\\d+)] > (-?\\d+)\\)");
   private static final Pattern STRIDE =
       Pattern.compile("if \\((-?\\d+) != \\w+_stride\\[(\\d+)]\\)");
   private static final Pattern DEVICE_TYPE =
