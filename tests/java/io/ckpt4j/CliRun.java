@@ -10,6 +10,8 @@ import java.util.List;
 public record CliRun(int exit, String stdout, String stderr) {
   /** JavaCPP's note that the presets' versions differ, which the tests' classpath prints. */
   private static final String JAVACPP_VERSION_WARNING = "Warning: Versions of org.bytedeco";
+  /** Jazzer's note on a class it instruments as it loads (after a fuzz test in this JVM). */
+  private static final String JAZZER_INSTRUMENTED = "INFO: Instrumented ";
 
   /** Runs {@code ckpt4j ARGS}, capturing stdout and stderr. */
   public static CliRun of(String... args) {
@@ -29,9 +31,9 @@ public record CliRun(int exit, String stdout, String stderr) {
     }
   }
 
-  /** The lines ckpt4j itself wrote to stderr (JavaCPP's version note left out). */
+  /** The lines ckpt4j itself wrote to stderr (JavaCPP's version note, Jazzer's notes left out). */
   public List<String> errorLines() {
-    return stderr.lines().filter(l -> !l.isBlank() && !l.startsWith(JAVACPP_VERSION_WARNING))
-        .toList();
+    return stderr.lines().filter(l -> !l.isBlank() && !l.startsWith(JAVACPP_VERSION_WARNING)
+        && !l.startsWith(JAZZER_INSTRUMENTED)).toList();
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ckpt4j.aoti.AotiOptions;
+import io.ckpt4j.aoti.ExportedModel;
 import io.ckpt4j.checkpoint.Checkpoint;
 import io.ckpt4j.checkpoint.optim.OptimizerStateDict;
 import io.ckpt4j.checkpoint.optim.ParamGroup;
@@ -90,7 +92,10 @@ class OwnershipTest {
             o -> ((DataParallel<?>) o).forward(null)),
         new Owner("ProcessGroup", () -> List.of(processGroup()), o -> ((ProcessGroup) o).barrier()),
         new Owner("DistributedDataParallel", OwnershipTest::distributedDataParallel,
-            o -> ((DistributedDataParallel<?>) o).synchronizeGradients()));
+            o -> ((DistributedDataParallel<?>) o).synchronizeGradients()),
+        new Owner("ExportedModel", () -> List.of(ExportedModel.load(
+            TestData.dir("aoti").resolve("cnn.pt2"), AotiOptions.defaults())),
+            o -> ((ExportedModel) o).forward(List.of())));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -37,6 +37,7 @@ class PackageGraphTest {
       "io.ckpt4j.statedict..",   // state dicts, strict loading, whole models
       "io.ckpt4j.models..",      // ResNet
       "io.ckpt4j.libtorch..",    // TorchScript and LibTorch archives
+      "io.ckpt4j.aoti..",        // AOTInductor packages (torch.export + Inductor), run
       "io.ckpt4j.parallel..",    // DataParallel
       "io.ckpt4j.distributed..", // c10d process groups, DistributedSampler
       "io.ckpt4j.checkpoint.optim..",

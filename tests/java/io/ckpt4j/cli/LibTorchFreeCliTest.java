@@ -33,7 +33,8 @@ class LibTorchFreeCliTest {
     String shards = TestData.dir("shards").resolve("safetensors").toString();
     String pt2 = TestData.dir("pt2").resolve("program.pt2").toString();
     String dcp = TestData.dir("dcp").resolve("ranks2").toString();
-    for (String file : List.of(zip, legacy, shards, pt2, dcp)) {
+    String aoti = TestData.dir("aoti").resolve("dynamic.pt2").toString();
+    for (String file : List.of(zip, legacy, shards, pt2, dcp, aoti)) {
       String classes = classesLoaded("inspect", file);
       assertFalse(classes.contains(NATIVE_LOADER), "inspect " + file + " loaded LibTorch");
     }

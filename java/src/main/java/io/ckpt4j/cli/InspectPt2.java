@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ckpt4j.CheckpointException;
+import io.ckpt4j.layout.pt2.AotiPackage;
 import io.ckpt4j.layout.pt2.ProgramSummary;
 import io.ckpt4j.layout.pt2.ProgramSummary.Spec;
 import io.ckpt4j.layout.pt2.Pt2Archive;
@@ -20,7 +21,7 @@ import java.util.Map;
  * What {@code inspect} says about a PT2 archive beyond its tensors: the archive version, the
  * programs it holds and each one's graph signature (parameters, buffers, constants, user inputs
  * with dtype and sizes — symbols for dynamic dimensions, with their ranges — and outputs), and
- * its AOTInductor models. Read from the archive's JSON records; nothing is run.
+ * its AOTInductor models ({@link InspectAoti}). Read from the archive's records; nothing is run.
  */
 final class InspectPt2 {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -44,7 +45,7 @@ final class InspectPt2 {
         }
       }
       for (String model : archive.aotiModels()) {
-        out.printf("AOTInductor model '%s' (compiled code; not read)%n", model);
+        InspectAoti.print(AotiPackage.read(archive, model), out);
       }
     }
   }
@@ -84,7 +85,11 @@ final class InspectPt2 {
         }
       }
       ArrayNode aoti = node.putArray("aotinductor_models");
-      for (String model : archive.aotiModels()) aoti.add(model);
+      ObjectNode packages = node.putObject("aotinductor");
+      for (String model : archive.aotiModels()) {
+        aoti.add(model);
+        packages.set(model, InspectAoti.json(AotiPackage.read(archive, model)));
+      }
       return node;
     }
   }

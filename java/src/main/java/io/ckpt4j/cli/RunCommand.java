@@ -5,6 +5,7 @@ import io.ckpt4j.CheckpointException.Kind;
 import io.ckpt4j.libtorch.ScriptModel;
 import io.ckpt4j.libtorch.TorchScript;
 import io.ckpt4j.load.CheckpointLoader;
+import io.ckpt4j.load.Format;
 import io.ckpt4j.load.LoadOptions;
 import io.ckpt4j.load.LoadedCheckpoint;
 import io.ckpt4j.models.ResNet;
@@ -29,19 +30,22 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ckpt4j run MODEL --input X.pt --output Y.pt [--device D] [--data-parallel]}: inference
- * on one tensor saved by Python, the result saved for Python. MODEL is a TorchScript archive, or
+ * on one tensor saved by Python, the result saved for Python. MODEL is a TorchScript archive, an
+ * AOTInductor package ({@code aoti_compile_and_package}'s .pt2, run by {@link AotiRun}), or
  * {@code --arch resnet18 --weights W} for a state dict (also one saved from DataParallel, a whole
  * pickled model, or a training checkpoint holding one).
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Run inference: a TorchScript archive, or --arch resnetN --weights W.")
+    description = "Run inference: a TorchScript archive, an AOTInductor package (.pt2), or"
+        + " --arch resnetN --weights W.")
 final class RunCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   ModelSource model;
 
   static final class ModelSource {
-    @Parameters(paramLabel = "MODEL", description = "a TorchScript archive (torch.jit.save): code,"
-        + " run only because you name it here")
+    @Parameters(paramLabel = "MODEL", description = "a TorchScript archive (torch.jit.save) or an"
+        + " AOTInductor package (aoti_compile_and_package): code, run only because you name it"
+        + " here")
     Path script;
 
     @ArgGroup(exclusive = false)
@@ -59,7 +63,8 @@ final class RunCommand implements Callable<Integer> {
   }
 
   @Option(names = "--input", required = true, paramLabel = "X.pt",
-      description = "a file holding one tensor (torch.save(tensor))")
+      description = "a file holding one tensor (torch.save(tensor)); for a package with several"
+          + " inputs, a tuple or list of tensors")
   Path input;
 
   @Option(names = "--output", required = true, paramLabel = "Y.pt",
@@ -82,6 +87,13 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws CheckpointException {
+    if (model.script != null && CheckpointLoader.detect(model.script) == Format.AOTINDUCTOR) {
+      if (dataParallel) {
+        throw new CheckpointException(Kind.INVALID_VALUE, "--data-parallel runs TorchScript and"
+            + " ResNet models; an AOTInductor package runs on one device: leave it out");
+      }
+      return AotiRun.run(model.script, input, output, device, spec.commandLine().getOut());
+    }
     // Before anything is loaded: a MODEL that is not a TorchScript archive (a .pt2 program...).
     if (model.script != null) TorchScript.requireArchive(model.script);
     String target = device != null ? device

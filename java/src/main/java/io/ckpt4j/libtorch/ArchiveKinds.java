@@ -52,10 +52,10 @@ final class ArchiveKinds {
           + " CheckpointLoader.load / StateDict.from (CLI: ckpt4j convert " + file
           + " OUT.pt) and load them into a model built in Java, or save the model with"
           + " torch.jit.save to run it here");
-      case AOTINDUCTOR -> throw new CheckpointException(Kind.UNSUPPORTED_FORMAT,
+      case AOTINDUCTOR -> throw new CheckpointException(Kind.WRONG_LOADER,
           file + " is an AOTInductor package (.pt2: compiled native code), not a " + wanted
-          + ": running AOTInductor packages is not supported yet (planned for a later release);"
-          + " in Python, torch._inductor.aoti_load_package runs it");
+          + ": run it with io.ckpt4j.aoti.ExportedModel.load (CLI: ckpt4j run " + file
+          + " --input X.pt --output Y.pt)");
       case SAFETENSORS -> throw new CheckpointException(Kind.WRONG_LOADER,
           file + " is a safetensors file, not a "
           + wanted + ": read it with CheckpointLoader.load and load the tensors into a model"

@@ -75,9 +75,10 @@ final class Pt2Reader {
     if (archive.content() == Pt2Archive.Content.AOTINDUCTOR) {
       return archive.path() + " is an AOTInductor package (compiled model"
           + (archive.aotiModels().size() == 1 ? " " : "s ") + archive.aotiModels()
-          + ": native code with its weights inside), not a torch.export program archive: ckpt4j"
-          + " does not read or run AOTInductor packages yet; for its weights, save the"
-          + " ExportedProgram it was compiled from with torch.export.save and read that";
+          + ": native code with its weights inside), not a torch.export program archive, and no"
+          + " reader runs code: run it with io.ckpt4j.aoti.ExportedModel.load (CLI: ckpt4j run"
+          + " MODEL.pt2 --input X.pt --output Y.pt); for its weights, save the ExportedProgram"
+          + " it was compiled from with torch.export.save and read that";
     }
     return archive.path() + " is a PT2 archive without an exported program (no "
         + Pt2Records.MODELS_DIR + "*" + Pt2Records.MODEL_SUFFIX + "): no weights to read";

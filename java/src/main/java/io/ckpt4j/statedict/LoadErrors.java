@@ -5,8 +5,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The one-line message of a failed {@link StateDict#loadInto}: every problem, lists cut short. */
-final class LoadErrors {
+/**
+ * The one-line message of a failed {@link StateDict#loadInto}: every problem, lists cut short.
+ * {@link #list} formats a key list the same way for other loaders of state_dicts.
+ */
+public final class LoadErrors {
   /** Keys each list names before it says how many more there are. */
   static final int KEYS_SHOWN = 5;
 
@@ -32,7 +35,8 @@ final class LoadErrors {
         + String.join("; ", parts) + ". " + hint(keys, strict);
   }
 
-  private static String list(List<String> keys) {
+  /** {@code (N): "a", "b", ... K more}: keys quoted, at most {@link #KEYS_SHOWN} of them. */
+  public static String list(List<String> keys) {
     List<String> quotedKeys = new ArrayList<>();
     for (String key : keys) quotedKeys.add(quote(key));
     return joined(quotedKeys);

@@ -11,7 +11,10 @@
  * <p>This package knows the layout only: record names ({@link io.ckpt4j.layout.pt2.Pt2Records}),
  * the archive and its models ({@link io.ckpt4j.layout.pt2.Pt2Archive}), payload configs ({@link
  * io.ckpt4j.layout.pt2.PayloadEntry}, {@link io.ckpt4j.layout.pt2.TensorMeta}) and a program's
- * signature ({@link io.ckpt4j.layout.pt2.ProgramSummary}). Building tensors over the records is
- * {@code io.ckpt4j.load}'s job. No LibTorch class is used here, and nothing is run.
+ * signature ({@link io.ckpt4j.layout.pt2.ProgramSummary}), and an AOTInductor model's description
+ * ({@link io.ckpt4j.layout.pt2.AotiPackage}: metadata, inputs with their dtypes, sizes and dynamic
+ * bounds, outputs, constants, read from its JSON and generated wrapper source). Building tensors
+ * over the records is {@code io.ckpt4j.load}'s job, running a compiled model
+ * {@code io.ckpt4j.aoti}'s. No LibTorch class is used here, and nothing is run.
  */
 package io.ckpt4j.layout.pt2;
