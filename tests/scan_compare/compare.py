@@ -41,8 +41,11 @@ build_scanners.sh pins):
   modelscan   `modelscan scan -p FILE -r json --show-skipped -o OUT` in an empty working directory (so no
               modelscan-settings.toml is picked up): any entry in "issues" is flagged; exit 3 or
               total_scanned 0 is nothing; "errors" or exit 2 is error; exit 0 clean.
-  fickling    `fickling --check-safety FILE`: exit 1 flagged (severity above LIKELY_SAFE), 2 error
-              (it could not parse the file as a pickle: every zip checkpoint), 0 clean.
+  fickling    `fickling --check-safety --json-output OUT FILE`: exit 1 flagged (severity above
+              LIKELY_SAFE for one of the stacked pickles), 2 error (it could not parse the file as
+              a pickle: most zip checkpoints), 0 clean; an exit 1 with a Python traceback on stderr
+              (an uncaught exception, e.g. "TODO: Add support for Pickle opcode PERSID" on a zip
+              whose bytes happen to parse as a pickle) is error, not flagged.
   modelaudit  `modelaudit scan --format json --no-cache -o OUT FILE` (telemetry off): an issue of
               severity critical or warning is flagged (its own exit 1 rule); the row
               "modelaudit (critical only)" counts critical issues only; files_scanned 0 is nothing;
@@ -212,13 +215,27 @@ class Fickling(Tool):
         return [self.exe, "--check-safety", "--json-output", os.path.join(tmp, "out.json"), str(path)]
 
     def classify(self, r, tmp):
-        detail = ""
+        # --json-output gets one JSON object per stacked pickle, written one after the other.
+        reports = []
         try:
             with open(os.path.join(tmp, "out.json")) as f:
-                rep = json.load(f)
-            detail = f"{rep.get('severity', '')}: {first_line(str(rep.get('analysis', '')), 200)}"
+                text = f.read()
+            dec, pos = json.JSONDecoder(), 0
+            while True:
+                while pos < len(text) and text[pos].isspace():
+                    pos += 1
+                if pos >= len(text):
+                    break
+                obj, pos = dec.raw_decode(text, pos)
+                reports.append(obj)
         except (OSError, ValueError):
             pass
+        unsafe = [x for x in reports if str(x.get("severity", "")).upper() not in ("LIKELY_SAFE", "")]
+        detail = "; ".join(f"{x.get('severity')}: {first_line(str(x.get('analysis', '')), 160)}" for x in unsafe[:2])
+        if "Traceback (most recent call last)" in r.err:
+            # An uncaught exception also exits 1 (Python's default): a crash, not a verdict.
+            lines = [ln for ln in r.err.strip().splitlines() if ln.strip()]
+            return result("error", r, "crashed: " + (lines[-1][:200] if lines else ""))
         if r.rc == 1:
             return result("flagged", r, detail or first_line(r.err))
         if r.rc == 0:
@@ -488,21 +505,7 @@ def render(head, body, markdown):
 
 # ---------------------------------------------------------------------------------------------
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("corpus")
-    ap.add_argument("--manifest")
-    ap.add_argument("--scanners-venv", default=os.environ.get("SCANNERS_VENV", str(HERE / ".venv")))
-    ap.add_argument("--ckpt4j", default=str(REPO / "ckpt4j"))
-    ap.add_argument("--tools", default=",".join(ALL_TOOLS))
-    ap.add_argument("--timeout", type=float, default=30.0)
-    ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--no-dir-run", action="store_true")
-    ap.add_argument("--per-file", action="store_true")
-    ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--json-out")
-    args = ap.parse_args()
-
+def measure(args):
     corpus = Path(args.corpus).resolve()
     manifest = Path(args.manifest) if args.manifest else corpus / "manifest.json"
     rows = json.loads(manifest.read_text())
@@ -591,6 +594,35 @@ def main():
                 continue
             r = tool.scan_dir(corpus, args.timeout * max(10, len(rows)))
             dir_times[name] = r.secs if not r.timed_out else "timeout"
+    return str(corpus), header, notes, rows, results, tool_names, dir_times
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", nargs="?")
+    ap.add_argument("--manifest")
+    ap.add_argument("--scanners-venv", default=os.environ.get("SCANNERS_VENV", str(HERE / ".venv")))
+    ap.add_argument("--ckpt4j", default=str(REPO / "ckpt4j"))
+    ap.add_argument("--tools", default=",".join(ALL_TOOLS))
+    ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--no-dir-run", action="store_true")
+    ap.add_argument("--per-file", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--json-out")
+    ap.add_argument("--from-json", help="print the tables of a run saved with --json-out (runs nothing)")
+    args = ap.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        corpus, header, notes = saved["corpus"], saved["header"], saved["notes"]
+        tool_names, dir_times = saved["tool_names"], saved["dir_times"]
+        rows = [{k: v for k, v in f.items() if k != "results"} for f in saved["files"]]
+        results = {t: {f["file"]: f["results"][t] for f in saved["files"] if f["results"].get(t)}
+                   for t in tool_names}
+    elif args.corpus:
+        corpus, header, notes, rows, results, tool_names, dir_times = measure(args)
+    else:
+        ap.error("give a corpus directory (or --from-json FILE)")
 
     n_unsafe = sum(r["expect"] == "unsafe" for r in rows)
     summary = summarize(rows, results, tool_names, dir_times)
@@ -610,7 +642,8 @@ def main():
         print(render(*per_file_table(rows, results, tool_names), md))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(
-            {"corpus": str(corpus), "header": header, "notes": notes,
+            {"corpus": str(corpus), "header": header, "notes": notes, "tool_names": tool_names,
+             "dir_times": dir_times,
              "summary": {t: dict(s) for t, s in summary.items()},
              "files": [dict(row, results={t: results[t].get(row["file"]) for t in tool_names}) for row in rows]},
             indent=1) + "\n")
