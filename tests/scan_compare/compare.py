@@ -4,8 +4,8 @@
 Not part of `mvn verify`. Standard library only: run it with any Python 3.9+; the scanners come
 from their own venv (tests/scan_compare/build_scanners.sh), ckpt4j from its launcher.
 
-    python3 tests/scan_compare/compare.py CORPUS_DIR
-        [--manifest FILE]          default CORPUS_DIR/manifest.json
+    python3 tests/scan_compare/compare.py CORPUS_DIR [CORPUS_DIR...]
+        [--manifest FILE]          default CORPUS_DIR/manifest.json (with one CORPUS_DIR only)
         [--scanners-venv DIR]      default $SCANNERS_VENV, else tests/scan_compare/.venv; a tool
                                    not found there is looked up on PATH; one found nowhere is left
                                    out (and said so)
@@ -18,12 +18,17 @@ from their own venv (tests/scan_compare/build_scanners.sh), ckpt4j from its laun
         [--jobs N]                 files scanned in parallel, default 1 (timings are only
                                    comparable with 1)
         [--no-dir-run]             skip the extra timing of one run per tool over the whole corpus
+                                   (limit: 4 x --timeout, at least 60 s)
         [--per-file]               also print one line per file (the outcome of every tool)
         [--markdown]               print the tables as Markdown (for the README)
         [--json-out FILE]          write every per-file result (outcome, exit code, detail, time)
 
 Manifest: a JSON list of {"file": path relative to CORPUS_DIR, "expect": "safe"|"review"|"unsafe",
-"class": short name of the trick, or "benign"} (other keys are ignored).
+"class": short name of the trick, or "benign"} (other keys are ignored), or the format
+tests/python/make_scan.py writes: {"cases": [{"name", "file", "verdict", ...}]}, where the verdict
+is the expectation (incomplete counts as unsafe) and the name is the class. Several corpus
+directories make one table (files named DIRNAME/FILE): e.g. make_scan.py's tricks, which hold
+one benign file, next to the provisional corpus's real-world files for the false positives.
 
 Each tool's run on one file ends in one outcome:
   flagged   the tool says the file is dangerous
@@ -505,16 +510,47 @@ def render(head, body, markdown):
 
 # ---------------------------------------------------------------------------------------------
 
-def measure(args):
-    corpus = Path(args.corpus).resolve()
-    manifest = Path(args.manifest) if args.manifest else corpus / "manifest.json"
-    rows = json.loads(manifest.read_text())
-    for row in rows:
+def load_manifest(corpus, manifest, prefix):
+    """Rows {"file", "path", "expect", "class", ...} from either manifest format:
+    a list of {"file", "expect", "class"} (provisional_corpus.py), or make_scan.py's
+    {"cases": [{"name", "file", "verdict", "finding", "what", ...}]}, where "verdict" is what
+    ckpt4j must say (incomplete counts as unsafe: a scanner should refuse the file) and the case
+    name is the class."""
+    doc = json.loads(manifest.read_text())
+    if isinstance(doc, dict) and "cases" in doc:
+        raw = []
+        for c in doc["cases"]:
+            v = c.get("verdict")
+            raw.append(dict(c, expect="unsafe" if v == "incomplete" else v, expect_verdict=v,
+                            **{"class": c.get("class") or c.get("name") or "?"}))
+    elif isinstance(doc, list):
+        raw = doc
+    else:
+        sys.exit(f"{manifest}: neither a list of files nor {{'cases': [...]}}")
+    rows = []
+    for row in raw:
+        row = dict(row)
         if row.get("expect") not in ("safe", "review", "unsafe"):
-            sys.exit(f"manifest: {row.get('file')}: expect must be safe, review or unsafe, not {row.get('expect')!r}")
-        if not (corpus / row["file"]).is_file():
-            sys.exit(f"manifest: {row['file']} is not a file under {corpus}")
+            sys.exit(f"{manifest}: {row.get('file')}: expect must be safe, review or unsafe, not {row.get('expect')!r}")
+        path = corpus / row["file"]
+        if not path.is_file():
+            sys.exit(f"{manifest}: {row['file']} is not a file under {corpus}")
+        row["path"] = str(path)
+        row["file"] = prefix + row["file"]
         row.setdefault("class", "benign" if row["expect"] != "unsafe" else "?")
+        rows.append(row)
+    return rows
+
+
+def measure(args):
+    corpora = [Path(c).resolve() for c in args.corpus]
+    if args.manifest and len(corpora) > 1:
+        sys.exit("--manifest goes with one corpus directory only")
+    rows = []
+    for c in corpora:
+        manifest = Path(args.manifest) if args.manifest else c / "manifest.json"
+        rows += load_manifest(c, manifest, (c.name + "/") if len(corpora) > 1 else "")
+    corpus = " + ".join(str(c) for c in corpora)
 
     notes = []
     tools = OrderedDict()
@@ -529,7 +565,7 @@ def measure(args):
                 continue
             tool = Ckpt4j(exe)
             tool.prefix = prefix
-            probe = next((corpus / r["file"] for r in rows if r["expect"] == "safe"), corpus / rows[0]["file"])
+            probe = next((r["path"] for r in rows if r["expect"] == "safe"), rows[0]["path"])
             ok, why = tool.available(probe, args.timeout)
             if not ok:
                 notes.append(f"ckpt4j: left out, {why}")
@@ -563,7 +599,7 @@ def measure(args):
 
     def one(task):
         t, row = task
-        return t, row["file"], tools[t].scan(corpus / row["file"], args.timeout)
+        return t, row["file"], tools[t].scan(row["path"], args.timeout)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         for t, f, res in ex.map(one, tasks):
             results[t][f] = res
@@ -592,14 +628,20 @@ def measure(args):
             if not tool.dir_mode:
                 dir_times[name] = "no dir mode"
                 continue
-            r = tool.scan_dir(corpus, args.timeout * max(10, len(rows)))
-            dir_times[name] = r.secs if not r.timed_out else "timeout"
-    return str(corpus), header, notes, rows, results, tool_names, dir_times
+            secs, limit = 0.0, max(4 * args.timeout, 60)
+            for c in corpora:
+                r = tool.scan_dir(c, limit)
+                if r.timed_out:
+                    secs = f"timeout (> {limit:g} s)"
+                    break
+                secs += r.secs
+            dir_times[name] = secs
+    return corpus, header, notes, rows, results, tool_names, dir_times
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("corpus", nargs="?")
+    ap.add_argument("corpus", nargs="*")
     ap.add_argument("--manifest")
     ap.add_argument("--scanners-venv", default=os.environ.get("SCANNERS_VENV", str(HERE / ".venv")))
     ap.add_argument("--ckpt4j", default=str(REPO / "ckpt4j"))
@@ -637,6 +679,24 @@ def main():
           "Per class (unsafe classes: flagged/n; safe and review classes: false positives):")
     print()
     print(render(*class_table(rows, results, tool_names), md))
+    if "ckpt4j" in results:
+        agree, differ = 0, []
+        for row in rows:
+            res = results["ckpt4j"].get(row["file"])
+            if not res:
+                continue
+            want = row.get("expect_verdict") or row["expect"]
+            got = res.get("verdict") or res["outcome"]
+            ok = got == want or (want == "unsafe" and got == "incomplete" and not row.get("expect_verdict"))
+            if ok:
+                agree += 1
+            else:
+                differ.append(f"{row['file']} ({want} expected, {got})")
+        print()
+        print(f"ckpt4j verdict as the manifest expects on {agree}/{agree + len(differ)} files"
+              + (" (unsafe or incomplete for unsafe files)" if not any(r.get("expect_verdict") for r in rows) else ""))
+        for d in differ:
+            print(("- " if md else "  ") + d)
     if args.per_file:
         print()
         print(render(*per_file_table(rows, results, tool_names), md))

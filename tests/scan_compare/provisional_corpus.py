@@ -266,6 +266,26 @@ def generated(out):
     put("offset_past_end.pt", off, "unsafe", "size-lie-offset",
         "tensor at storage offset 2**20 in a 4-element storage")
 
+    # An inflate bomb: a consistent state_dict whose one record (1 GiB of zeros, what the storage
+    # declares) is deflated to about 1 MiB. torch never writes compressed entries; a scanner that
+    # inflates records to look at them spends seconds and a GiB on it.
+    bomb_numel = 1 << 28
+    bbuf = io.BytesIO()
+    with zipfile.ZipFile(bbuf, "w") as z:
+        z.writestr("archive/data.pkl", torch_like_data_pkl(
+            OrderedDict(w=_FakeTensor(_FakeStorage("0", bomb_numel), 0, (bomb_numel,), (1,)))))
+        z.writestr("archive/byteorder", b"little")
+        info = zipfile.ZipInfo("archive/data/0")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as w:
+            chunk = bytes(1 << 24)
+            for _ in range(bomb_numel * 4 // len(chunk)):
+                w.write(chunk)
+        z.writestr("archive/version", b"3\n")
+        z.writestr("archive/.data/serialization_id", b"0123456789")
+    put("inflate_bomb.pt", bbuf.getvalue(), "unsafe", "inflate-bomb",
+        "state_dict whose 1 GiB record is deflated to ~1 MiB (no payload: a resource attack)")
+
     # A raw pickle stored under other extensions.
     put("pytorch_model.bin", payload_pickle(), "unsafe", "pickle-renamed-bin", "os.system pickle named .bin")
     put("model.safetensors", payload_pickle(), "unsafe", "pickle-renamed-other",
