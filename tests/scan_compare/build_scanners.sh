@@ -38,7 +38,7 @@ venv=${1:?usage: build_scanners.sh VENV_DIR [SRC_DIR]}
 src=${2:-}
 python=${PYTHON:-python3}
 
-# name | clone URL | commit (the newest on each default branch on 2026-12-06) | subdir in SRC_DIR
+# name | clone URL | commit (HEAD of the snapshot fetched on 2026-12-06) | subdir in SRC_DIR
 pins=(
   "picklescan|https://github.com/mmaitre314/picklescan|f15d54da3dec9aa28a87ede82f87882bb80f1023|picklescan"
   "modelscan|https://github.com/protectai/modelscan|8b8ed4bf78a863fcf3b664888dc7ff6ae22f5230|modelscan"

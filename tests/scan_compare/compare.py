@@ -42,7 +42,8 @@ build_scanners.sh pins):
   picklescan  `picklescan -p FILE`: "Dangerous globals: N" on stdout, N > 0 is flagged (also when
               it exits 2 for a partial parse, as the hub's UI does); exit 2 otherwise is error;
               "Scanned files: 0" is nothing. Its "suspicious" globals (not flagged by default)
-              are kept in the detail.
+              are kept in the detail; the row "picklescan (+suspicious)" counts them as flagged
+              too (what its --strict mode would do).
   modelscan   `modelscan scan -p FILE -r json --show-skipped -o OUT` in an empty working directory (so no
               modelscan-settings.toml is picked up): any entry in "issues" is flagged; exit 3 or
               total_scanned 0 is nothing; "errors" or exit 2 is error; exit 0 clean.
@@ -510,6 +511,39 @@ def render(head, body, markdown):
 
 # ---------------------------------------------------------------------------------------------
 
+MA_CRIT = "modelaudit (critical only)"
+PS_SUSP = "picklescan (+suspicious)"
+
+
+def derive(results, tool_names):
+    """Adds two rows computed from the same runs (idempotent):
+    - "modelaudit (critical only)": ModelAudit counting its critical issues only;
+    - "picklescan (+suspicious)": picklescan counting its "suspicious" globals as well (what its
+      --strict mode promotes to dangerous; e.g. builtins.print, make_scan.py's payload)."""
+    tool_names = list(tool_names)
+    if "modelaudit" in results and MA_CRIT not in tool_names:
+        crit = {}
+        for f, res in results["modelaudit"].items():
+            res2 = dict(res)
+            if res.get("outcome") == "flagged" and res.get("severity") != "critical":
+                res2["outcome"] = "clean"
+                res2["detail"] = "(warning only) " + res["detail"]
+            crit[f] = res2
+        results[MA_CRIT] = crit
+        tool_names.insert(tool_names.index("modelaudit") + 1, MA_CRIT)
+    if "picklescan" in results and PS_SUSP not in tool_names:
+        susp = {}
+        for f, res in results["picklescan"].items():
+            res2 = dict(res)
+            m = re.match(r"(\d+) suspicious globals", res.get("detail", ""))
+            if res.get("outcome") == "clean" and m and int(m.group(1)) > 0:
+                res2["outcome"] = "flagged"
+            susp[f] = res2
+        results[PS_SUSP] = susp
+        tool_names.insert(tool_names.index("picklescan") + 1, PS_SUSP)
+    return tool_names
+
+
 def load_manifest(corpus, manifest, prefix):
     """Rows {"file", "path", "expect", "class", ...} from either manifest format:
     a list of {"file", "expect", "class"} (provisional_corpus.py), or make_scan.py's
@@ -609,18 +643,7 @@ def measure(args):
     if sys.stderr.isatty():
         print(file=sys.stderr)
 
-    # A derived row: ModelAudit counting its critical issues only.
-    tool_names = list(tools)
-    if "modelaudit" in results:
-        crit = {}
-        for f, res in results["modelaudit"].items():
-            res2 = dict(res)
-            if res.get("outcome") == "flagged" and res.get("severity") != "critical":
-                res2["outcome"] = "clean"
-                res2["detail"] = "(warning only) " + res["detail"]
-            crit[f] = res2
-        results["modelaudit (critical only)"] = crit
-        tool_names.insert(tool_names.index("modelaudit") + 1, "modelaudit (critical only)")
+    tool_names = derive(results, list(tools))
 
     dir_times = {}
     if not args.no_dir_run:
@@ -661,6 +684,7 @@ def main():
         rows = [{k: v for k, v in f.items() if k != "results"} for f in saved["files"]]
         results = {t: {f["file"]: f["results"][t] for f in saved["files"] if f["results"].get(t)}
                    for t in tool_names}
+        tool_names = derive(results, tool_names)
     elif args.corpus:
         corpus, header, notes, rows, results, tool_names, dir_times = measure(args)
     else:
