@@ -22,6 +22,7 @@ from their own venv (tests/scan_compare/build_scanners.sh), ckpt4j from its laun
         [--per-file]               also print one line per file (the outcome of every tool)
         [--markdown]               print the tables as Markdown (for the README)
         [--json-out FILE]          write every per-file result (outcome, exit code, detail, time)
+        [--from-json FILE]...      print the tables of saved runs, merging their tools (runs nothing)
 
 Manifest: a JSON list of {"file": path relative to CORPUS_DIR, "expect": "safe"|"review"|"unsafe",
 "class": short name of the trick, or "benign"} (other keys are ignored), or the format
@@ -336,36 +337,35 @@ class Ckpt4j(Tool):
     def classify(self, r, tmp):
         verdict = self.RC.get(r.rc)
         detail = ""
+        order = ["unsafe", "incomplete", "error", "review", "safe"]
         try:
             doc = json.loads(r.out)
-            vs = self.verdicts(doc)
-            order = ["unsafe", "incomplete", "error", "review", "safe"]
+        except ValueError:
+            doc = None
+            detail = first_line(r.err or r.out)
+        if doc is not None:
+            # ckpt4j's format: {"verdict", "exit_code", "files": [{"path", "verdict", "format",
+            # "findings": [{"kind", "verdict", ...}], "globals", "calls"}]}; read loosely otherwise.
+            files = doc.get("files") if isinstance(doc, dict) else None
+            if isinstance(files, list) and files:
+                vs = [str(f.get("verdict", "")).lower() for f in files if isinstance(f, dict)]
+                kinds = [str(x.get("kind")) for f in files if isinstance(f, dict)
+                         for x in (f.get("findings") or []) if isinstance(x, dict) and x.get("kind")]
+                fmt = "/".join(sorted({str(f.get("format")) for f in files if isinstance(f, dict) and f.get("format")}))
+            else:
+                vs = [str(doc.get("verdict", "")).lower()] if isinstance(doc, dict) else []
+                kinds, fmt = [], ""
+            if not any(v in order for v in vs):
+                vs = self.verdicts(doc)
             vs = [v for v in order if v in vs]
             if vs:
                 if verdict and vs[0] != verdict and not (vs[0] == "error" and verdict == "incomplete"):
                     detail = f"exit {r.rc} but JSON verdict {vs[0]}; "
                 verdict = vs[0]
-            findings = []
-
-            def walk(x):
-                if isinstance(x, dict):
-                    for k in ("kind", "finding", "code", "global", "name"):
-                        if isinstance(x.get(k), str) and ("finding" in k or x.get("severity") or x.get("kind")):
-                            findings.append(x[k])
-                            break
-                    for y in x.values():
-                        walk(y)
-                elif isinstance(x, list):
-                    for y in x:
-                        walk(y)
-            walk(doc.get("files", doc) if isinstance(doc, dict) else doc)
-            if findings:
-                detail += "; ".join(sorted(set(findings))[:4])
-        except ValueError:
-            detail = first_line(r.err or r.out)
+            detail += (f"[{fmt}] " if fmt else "") + ", ".join(sorted(set(kinds)))
         if verdict is None:
             return result("error", r, f"exit {r.rc}: " + first_line(r.err or r.out))
-        res = result(self.VERDICT.get(verdict, "error"), r, f"{verdict}" + (f": {detail}" if detail else ""))
+        res = result(self.VERDICT.get(verdict, "error"), r, f"{verdict}" + (f": {detail}" if detail.strip() else ""))
         res["verdict"] = verdict
         return res
 
@@ -675,16 +675,32 @@ def main():
     ap.add_argument("--per-file", action="store_true")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json-out")
-    ap.add_argument("--from-json", help="print the tables of a run saved with --json-out (runs nothing)")
+    ap.add_argument("--from-json", action="append",
+                    help="print the tables of a run saved with --json-out (runs nothing); repeat it to "
+                         "merge runs of different tools over the same files")
     args = ap.parse_args()
     if args.from_json:
-        saved = json.loads(Path(args.from_json).read_text())
-        corpus, header, notes = saved["corpus"], saved["header"], saved["notes"]
-        tool_names, dir_times = saved["tool_names"], saved["dir_times"]
-        rows = [{k: v for k, v in f.items() if k != "results"} for f in saved["files"]]
-        results = {t: {f["file"]: f["results"][t] for f in saved["files"] if f["results"].get(t)}
-                   for t in tool_names}
-        tool_names = derive(results, tool_names)
+        # One saved run, or several over the same files (e.g. the scanners in one run, ckpt4j in
+        # another): their tools are merged into one table.
+        corpus, header, notes, tool_names, dir_times, rows, results = None, [], [], [], {}, None, {}
+        for fj in args.from_json:
+            saved = json.loads(Path(fj).read_text())
+            these = [{k: v for k, v in f.items() if k != "results"} for f in saved["files"]]
+            if rows is None:
+                corpus, rows = saved["corpus"], these
+            elif sorted(r["file"] for r in these) != sorted(r["file"] for r in rows):
+                sys.exit(f"{fj}: not the same files as {args.from_json[0]}")
+            header += [h for h in saved["header"] if h not in header]
+            notes += [n for n in saved["notes"] if n not in notes]
+            for t in saved["tool_names"]:
+                if t not in tool_names:
+                    tool_names.append(t)
+                    results[t] = {f["file"]: f["results"][t] for f in saved["files"] if f["results"].get(t)}
+            dir_times.update(saved["dir_times"])
+        notes = [n for n in notes if n.split(":", 1)[0] not in tool_names]
+        order = {t: i for i, t in enumerate(ALL_TOOLS)}
+        tool_names.sort(key=lambda t: order.get(t.split(" ")[0], len(order)))
+        tool_names = derive(results, [t for t in tool_names if t not in (MA_CRIT, PS_SUSP)])
     elif args.corpus:
         corpus, header, notes, rows, results, tool_names, dir_times = measure(args)
     else:
