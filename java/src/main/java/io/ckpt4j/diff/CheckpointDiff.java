@@ -41,7 +41,8 @@ public final class CheckpointDiff {
     Objects.requireNonNull(options, "options");
     var load = options.load().mmap(true).mapLocation("cpu");
     try (LoadedCheckpoint ca = CheckpointLoader.load(a, load);
-        LoadedCheckpoint cb = CheckpointLoader.load(b, load)) {
+        LoadedCheckpoint cb = CheckpointLoader.load(b, load);
+        TensorComparison.Workspace workspace = new TensorComparison.Workspace()) {
       Map<String, Object> leavesA = leaves(ca.root(), options.stripPrefixA());
       Map<String, Object> leavesB = leaves(cb.root(), options.stripPrefixB());
       List<TensorDiff> tensors = new ArrayList<>();
@@ -53,7 +54,7 @@ public final class CheckpointDiff {
         Object vb = leavesB.get(key);
         if (va instanceof TensorRef ta && vb instanceof TensorRef tb) {
           tensors.add(TensorComparison.compare(key, ta, ca.tensor(ta), tb, cb.tensor(tb),
-              options));
+              options, workspace));
         } else if (!sameValue(va, vb)) {
           values.add(new DiffReport.ValueDiff(key, describe(va), describe(vb)));
         }

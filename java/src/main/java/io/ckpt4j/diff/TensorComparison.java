@@ -37,7 +37,7 @@ final class TensorComparison {
   }
 
   static TensorDiff compare(String key, TensorRef refA, Tensor a, TensorRef refB, Tensor b,
-      DiffOptions options) {
+      DiffOptions options, Workspace workspace) {
     DType dtype = refA.dtype();
     Tolerance tolerance = options.exact() ? Tolerance.EXACT : options.toleranceFor(dtype);
     if (refA.dtype() != refB.dtype() || !Arrays.equals(refA.shape(), refB.shape())) {
@@ -46,7 +46,7 @@ final class TensorComparison {
           0, 0, 0, 0, 0, tolerance);
     }
     TensorComparison c = new TensorComparison(options);
-    c.run(a, b, dtype, tolerance);
+    c.run(a, b, dtype, tolerance, workspace);
     Status status;
     if (c.mismatched > 0) {
       status = Status.DIFFERENT;
@@ -58,15 +58,19 @@ final class TensorComparison {
         c.mismatched, c.maxAbs, c.maxRel, rms, tolerance);
   }
 
-  private void run(Tensor a, Tensor b, DType dtype, Tolerance tolerance) {
+  private void run(Tensor a, Tensor b, DType dtype, Tolerance tolerance, Workspace workspace) {
     boolean bitwise = options.exact() || isOneByteFloat(dtype);
     boolean complex = dtype == DType.COMPLEX64 || dtype == DType.COMPLEX128;
     try (PointerScope scope = new PointerScope()) {
       Tensor flatA = a.reshape(-1);
       Tensor flatB = b.reshape(-1);
       long n = flatA.numel();
-      Scratch scratch = isOneByteFloat(dtype) || n == 0
-          ? null : new Scratch(Math.min(n, CHUNK_ELEMENTS), complex);
+      Scratch scratch; // a complex tensor's buffers are its own, freed with this scope
+      if (isOneByteFloat(dtype) || n == 0) {
+        scratch = null;
+      } else {
+        scratch = complex ? new Scratch(Math.min(n, CHUNK_ELEMENTS), true) : workspace.real;
+      }
       for (long start = 0; start < n; start += CHUNK_ELEMENTS) {
         try (PointerScope slice = new PointerScope()) {
           long length = Math.min(CHUNK_ELEMENTS, n - start);
@@ -76,6 +80,7 @@ final class TensorComparison {
             long differing = differingElements(ca, cb, dtype);
             mismatched += differing;
             equal &= differing == 0;
+            if (differing == 0) continue; // equal bytes: every difference is 0 (or a NaN's)
           } else {
             long notClose = torch.isclose(ca, cb, tolerance.rtol(), tolerance.atol(),
                 options.equalNan()).logical_not().sum().item_long();
@@ -100,6 +105,7 @@ final class TensorComparison {
     int size = dtype.itemSize();
     Tensor bytesA = a.contiguous().view(ScalarType.Byte).reshape(-1, size);
     Tensor bytesB = b.contiguous().view(ScalarType.Byte).reshape(-1, size);
+    if (bytesA.equal(bytesB)) return 0; // the common case of a conversion, at memcmp's speed
     return bytesA.ne(bytesB).any(1).sum().item_long();
   }
 
@@ -131,9 +137,21 @@ final class TensorComparison {
   }
 
   /**
-   * The float64 temporaries of one tensor's comparison, allocated once for all its slices: fresh
-   * multi-megabyte allocations per slice cost more in page faults than the arithmetic does.
+   * The float64 buffers that a diff's real-valued comparisons share, one slice long, allocated
+   * once per diff: fresh multi-megabyte temporaries per tensor (or per slice) cost more in page
+   * faults than the arithmetic does — a resnet152-shaped diff spent most of its time so. Owned
+   * and closed by the diff that made it; closing twice is harmless.
    */
+  static final class Workspace implements AutoCloseable {
+    private final Scratch real = new Scratch(CHUNK_ELEMENTS, false);
+
+    @Override
+    public void close() {
+      real.close();
+    }
+  }
+
+  /** The float64 temporaries of a comparison: |a - b|, |b|, and the inputs widened. */
   private static final class Scratch {
     private final Tensor wideA;
     private final Tensor wideB;
@@ -183,6 +201,12 @@ final class TensorComparison {
     Tensor relative(Tensor diff, Tensor b) {
       torch.abs_out(rel, wideB);
       return torch.div_out(rel, diff, rel);
+    }
+
+    void close() {
+      for (Tensor t : new Tensor[] {wideA, wideB, delta, diff, rel}) {
+        if (t != null) t.close();
+      }
     }
 
     private static Tensor empty(long elements, ScalarType type) {

@@ -25,10 +25,46 @@ public final class NativeStorage {
    */
   public static final String NNPACK_PROPERTY = "ckpt4j.nnpack";
 
+  /** Set to a positive number of threads for LibTorch's intra-op work (see {@link #intraOpThreads}). */
+  public static final String THREADS_PROPERTY = "ckpt4j.threads";
+
   static {
     Loader.load(torch.class);
     Loader.load();
     quietConvolutions();
+    intraOpThreads();
+  }
+
+  /**
+   * LibTorch sizes its intra-op thread pool ({@code torch.get_num_threads()}) from cpuinfo's count
+   * of cores, as Python's torch does; where the presets' cpuinfo does not recognize the CPU (the
+   * same cloud VMs as in {@link #quietConvolutions}) the count comes back as 1, and every LibTorch
+   * operation ran on one thread while Python's torch on the same 2-core machine used both. ckpt4j
+   * then sets it to the processors the JVM may use. LibTorch's own settings ({@code
+   * OMP_NUM_THREADS}, {@code MKL_NUM_THREADS}) are left to LibTorch, and {@code
+   * -Dckpt4j.threads=N} sets N whatever LibTorch found.
+   */
+  private static void intraOpThreads() {
+    String explicit = System.getProperty(THREADS_PROPERTY);
+    if (explicit != null) {
+      int threads;
+      try {
+        threads = Integer.parseInt(explicit.trim());
+      } catch (NumberFormatException e) {
+        threads = 0;
+      }
+      if (threads < 1) {
+        throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be a positive number"
+            + " of threads, not '" + explicit + "'");
+      }
+      torch.set_num_threads(threads);
+      return;
+    }
+    if (System.getenv("OMP_NUM_THREADS") != null || System.getenv("MKL_NUM_THREADS") != null) {
+      return;
+    }
+    int processors = Runtime.getRuntime().availableProcessors();
+    if (torch.get_num_threads() == 1 && processors > 1) torch.set_num_threads(processors);
   }
 
   /**
