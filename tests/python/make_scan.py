@@ -242,8 +242,8 @@ def cases():
     # A deflated storage record: legal (torch inflates it), highly compressible (64 MiB of zeros
     # in about 64 KiB), and never inflated by a scan or a lazy open.
     bomb = entries(saved({"zeros": torch.zeros(INFLATED_ELEMENTS)}))
-    yield ("deflated_storage", "pt", "a 64 MiB storage of zeros, deflated to a few KiB", None,
-           "safe", rezip(bomb, deflate={n for n, _ in bomb if "/data/" in n}))
+    yield ("deflated_storage", "pt", "a 64 MiB storage of zeros, deflated to a few KiB",
+           "DEFLATED_STORAGE", "review", rezip(bomb, deflate={n for n, _ in bomb if "/data/" in n}))
 
 
 # The deflated_storage case's tensor: 64 MiB of float32 zeros.

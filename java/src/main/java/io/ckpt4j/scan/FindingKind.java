@@ -28,6 +28,9 @@ public enum FindingKind {
   DEFLATED_PICKLE(Verdict.REVIEW, TorchBehaviour.LOADS,
       "a pickle torch reads is deflated (torch.save stores it): tools that read raw bytes see"
       + " none of it; this scan inflated and read it"),
+  DEFLATED_STORAGE(Verdict.REVIEW, TorchBehaviour.LOADS,
+      "tensor data is deflated (torch.save stores it): torch inflates it to its declared size,"
+      + " which may be far more than the file; this scan checked the sizes and inflated nothing"),
   OUT_OF_ORDER(Verdict.UNSAFE, TorchBehaviour.LOADS,
       "the central directory lists entries in another order than they lie: tools that walk local"
       + " headers and tools that read the directory meet them differently"),

@@ -42,7 +42,15 @@ final class ZipScan {
       }
       long previous = -1;
       boolean ordered = true;
+      long deflated = 0;
+      long inflatedBytes = 0;
+      long compressedBytes = 0;
       for (ZipEntry e : zip.entries()) {
+        if (!e.isStored() && e.name().startsWith(prefix + TorchZip.STORAGE_PREFIX)) {
+          deflated++;
+          inflatedBytes = Math.addExact(inflatedBytes, e.size());
+          compressedBytes = Math.addExact(compressedBytes, e.compressedSize());
+        }
         if (ordered && e.localHeaderOffset() < previous) {
           ordered = false; // one finding per archive
           audit.add(FindingKind.OUT_OF_ORDER, where(file, e), "listed after an entry that lies"
@@ -53,6 +61,11 @@ final class ZipScan {
           audit.add(FindingKind.ZIP_FLAGS, where(file, e),
               String.format("general-purpose flags 0x%04x", e.flags()));
         }
+      }
+      if (deflated > 0) { // one finding per archive
+        audit.add(FindingKind.DEFLATED_STORAGE, file.toString(), deflated + " storage record"
+            + (deflated == 1 ? "" : "s") + " deflated: " + inflatedBytes + " bytes declared from "
+            + compressedBytes + " compressed");
       }
       boolean script = format == Format.TORCHSCRIPT;
       boolean genuine = script && zip.entries().stream()
